@@ -1,0 +1,119 @@
+//! Reference data of a school: year, periods, subjects, classes, staff, pupils, guardians.
+//! All of it lives in the school's own stream (`school-{id}`).
+
+use crate::identity::Sealed;
+use crate::ids::*;
+use crate::reference::{Component, PeriodKind, SubjectKind};
+use crate::values::Coefficient;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolRegistered {
+    pub school_id: SchoolId,
+    pub name: String,
+    /// School setting: is a `NR` (not handed in) counted as 0 in averages? French practice
+    /// varies by school; the default is yes.
+    #[serde(default = "yes")]
+    pub nr_counts_as_zero: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchoolYearDefined {
+    pub year_id: SchoolYearId,
+    pub label: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeriodDefined {
+    pub period_id: PeriodId,
+    pub year_id: SchoolYearId,
+    pub name: String,
+    pub kind: PeriodKind,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubjectDefined {
+    pub subject_id: SubjectId,
+    pub name: String,
+    pub kind: SubjectKind,
+    /// The subject's weight in the general average.
+    pub coefficient: Coefficient,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassOpened {
+    pub class_id: ClassId,
+    pub year_id: SchoolYearId,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherRegistered {
+    pub teacher_id: TeacherId,
+    /// Staff are adults acting in their professional role; their display name is not sealed.
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeachingAssigned {
+    pub teacher_id: TeacherId,
+    pub class_id: ClassId,
+    pub subject_id: SubjectId,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeadTeacherAssigned {
+    pub teacher_id: TeacherId,
+    pub class_id: ClassId,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PupilRegistered {
+    pub pupil_id: PupilId,
+    /// The id the school's vie scolaire software gives the pupil (pseudonymous).
+    pub external_id: String,
+    /// A `PupilIdentity`, sealed with the pupil's key.
+    pub identity: Sealed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PupilEnrolled {
+    pub pupil_id: PupilId,
+    pub class_id: ClassId,
+    pub on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PupilTransferred {
+    pub pupil_id: PupilId,
+    pub from_class_id: ClassId,
+    pub to_class_id: ClassId,
+    /// First day in the new class.
+    pub on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GuardianLinked {
+    pub guardian_id: GuardianId,
+    pub pupil_id: PupilId,
+    /// A `GuardianContact`, sealed with the pupil's key.
+    pub contact: Sealed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameworkDefined {
+    pub framework_id: FrameworkId,
+    pub name: String,
+    pub components: Vec<Component>,
+    /// Level labels, lowest first; levels are numbered from 1.
+    pub levels: Vec<String>,
+}
