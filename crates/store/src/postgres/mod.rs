@@ -1,0 +1,321 @@
+//! The PostgreSQL adapter: several API servers on one shared, durable log.
+//!
+//! Positions. A sequence would hand out positions in call order but make them visible in
+//! commit order, so a reader polling `position > last` could pass over a slower transaction
+//! that commits later with a smaller position. Here every appending transaction first takes
+//! one transaction-scoped advisory lock, then assigns `max(position) + 1…` itself. The lock
+//! is released only after the commit is visible, so commits happen in position order and
+//! every reader sees a gap-free prefix of the log. The cost: appends are serialised across
+//! all servers, one transaction at a time. Group commit (one writer task per process batching
+//! every queued append into one transaction) wins the throughput back.
+//!
+//! Live delivery: `pg_notify` inside the appending transaction (delivered at commit) carries
+//! the new head to every server's listener connection; a reconnecting listener re-reads the
+//! head, and subscribers catch up with `read_all`, so no gap survives a reconnect.
+
+mod listen;
+pub mod migrations;
+mod writer;
+
+use crate::{AppendRequest, AppendResult, EventStore, StoreError};
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use suivi_domain::identity::{PupilKey, KEY_LEN};
+use suivi_domain::ids::*;
+use suivi_domain::{envelope::raw, RecordedEvent, StreamName};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_postgres::{Client, Config, NoTls, Row};
+
+const READERS: usize = 4;
+
+pub(crate) fn pg(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Backend(format!("postgres: {e}"))
+}
+
+/// Where to connect, and in which schema (`?schema=name` in the URL, default `public`).
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub config: Config,
+    pub schema: Option<String>,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        let invalid = |reason: String| StoreError::InvalidUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, q),
+            None => (url, ""),
+        };
+        let mut schema = None;
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("schema", name)) => {
+                    if name.is_empty()
+                        || name.len() > 63
+                        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    {
+                        return Err(invalid(format!(
+                            "schema {name:?} must be 1 to 63 letters, digits or underscores"
+                        )));
+                    }
+                    schema = Some(name.to_owned());
+                }
+                _ => kept.push(pair),
+            }
+        }
+        let rebuilt = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        let config: Config = rebuilt.parse().map_err(|e| invalid(format!("{e}")))?;
+        Ok(Target { config, schema })
+    }
+
+    pub(crate) fn channel(&self) -> String {
+        format!(
+            "suivi_events_{}",
+            self.schema.as_deref().unwrap_or("public")
+        )
+    }
+
+    /// A new connection, with its search path set to the target schema.
+    pub async fn connect(&self) -> Result<Client, StoreError> {
+        let (client, connection) = self.config.connect(NoTls).await.map_err(pg)?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "postgres connection closed");
+            }
+        });
+        if let Some(schema) = &self.schema {
+            client
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
+                ))
+                .await
+                .map_err(pg)?;
+        }
+        Ok(client)
+    }
+}
+
+pub(crate) struct Job {
+    pub requests: Vec<AppendRequest>,
+    pub reply: oneshot::Sender<Result<Vec<AppendResult>, StoreError>>,
+}
+
+#[derive(Default)]
+pub struct PostgresStats {
+    pub commits: AtomicU64,
+    pub appends: AtomicU64,
+}
+
+pub struct PostgresStore {
+    jobs: mpsc::Sender<Job>,
+    readers: Vec<Client>,
+    next_reader: AtomicUsize,
+    head: Arc<watch::Sender<u64>>,
+    stats: Arc<PostgresStats>,
+}
+
+const SELECT_EVENT: &str =
+    "SELECT e.global_position, s.name, e.stream_version, e.event_id, e.event_type, \
+     e.schema_version, e.occurred_at, e.recorded_at, e.school_id, e.actor, e.correlation_id, \
+     e.causation_id, e.payload::text \
+     FROM events e JOIN streams s ON s.id = e.stream_id";
+
+impl PostgresStore {
+    /// Applies missing migrations (`suivi migrate`).
+    pub async fn migrate(url: &str) -> Result<Vec<i32>, StoreError> {
+        let target = Target::parse(url)?;
+        let mut client = target.connect().await?;
+        migrations::migrate(&mut client).await
+    }
+
+    /// Connects to a migrated database; refuses one that lacks migrations or is newer.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let target = Target::parse(url)?;
+        let control = target.connect().await?;
+        migrations::require_current(&control).await?;
+        let head_now: i64 = control
+            .query_one("SELECT coalesce(max(global_position), 0) FROM events", &[])
+            .await
+            .map_err(pg)?
+            .get(0);
+        let head = Arc::new(watch::channel(head_now as u64).0);
+        let mut readers = Vec::with_capacity(READERS);
+        readers.push(control);
+        for _ in 1..READERS {
+            readers.push(target.connect().await?);
+        }
+        let stats = Arc::new(PostgresStats::default());
+        let writer_client = target.connect().await?;
+        let (jobs, rx) = mpsc::channel(4096);
+        tokio::spawn(writer::run(
+            writer_client,
+            rx,
+            head.clone(),
+            target.channel(),
+            stats.clone(),
+        ));
+        listen::spawn(target, &head).await?;
+        Ok(PostgresStore {
+            jobs,
+            readers,
+            next_reader: AtomicUsize::new(0),
+            head,
+            stats,
+        })
+    }
+
+    pub fn stats(&self) -> &PostgresStats {
+        &self.stats
+    }
+
+    fn reader(&self) -> &Client {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        &self.readers[i]
+    }
+}
+
+pub(crate) fn decode_row(row: &Row) -> Result<RecordedEvent, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("row has a bad {what}"));
+    let position: i64 = row.try_get(0).map_err(pg)?;
+    let version: i64 = row.try_get(2).map_err(pg)?;
+    let schema_version: i16 = row.try_get(5).map_err(pg)?;
+    let actor: String = row.try_get(9).map_err(pg)?;
+    let payload: String = row.try_get(12).map_err(pg)?;
+    Ok(RecordedEvent {
+        global_position: u64::try_from(position).map_err(|_| corrupt("position"))?,
+        stream: StreamName::new(row.try_get::<_, String>(1).map_err(pg)?),
+        stream_version: u64::try_from(version).map_err(|_| corrupt("stream version"))?,
+        event_id: EventId(row.try_get(3).map_err(pg)?),
+        event_type: row.try_get(4).map_err(pg)?,
+        schema_version: u16::try_from(schema_version).map_err(|_| corrupt("schema version"))?,
+        occurred_at: row.try_get(6).map_err(pg)?,
+        recorded_at: row.try_get(7).map_err(pg)?,
+        school_id: SchoolId(row.try_get(8).map_err(pg)?),
+        actor: actor.parse().map_err(|e: String| StoreError::Corrupt(e))?,
+        correlation_id: row
+            .try_get::<_, Option<uuid::Uuid>>(10)
+            .map_err(pg)?
+            .map(CorrelationId),
+        causation_id: row
+            .try_get::<_, Option<uuid::Uuid>>(11)
+            .map_err(pg)?
+            .map(EventId),
+        payload: raw(payload),
+    })
+}
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    async fn append_all(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        for r in &requests {
+            if r.events.is_empty() {
+                return Err(StoreError::EmptyAppend(r.stream.clone()));
+            }
+        }
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { requests, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from_version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let from = i64::try_from(from_version).unwrap_or(i64::MAX);
+        let rows = self
+            .reader()
+            .query(
+                &format!("{SELECT_EVENT} WHERE s.name = $1 AND e.stream_version >= $2 ORDER BY e.stream_version"),
+                &[&stream.as_str(), &from],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter().map(decode_row).collect()
+    }
+
+    async fn read_all(&self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        let rows = self
+            .reader()
+            .query(
+                &format!("{SELECT_EVENT} WHERE e.global_position > $1 ORDER BY e.global_position LIMIT $2"),
+                &[&after, &limit],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter().map(decode_row).collect()
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        let row = self
+            .reader()
+            .query_one("SELECT coalesce(max(global_position), 0) FROM events", &[])
+            .await
+            .map_err(pg)?;
+        let head: i64 = row.get(0);
+        Ok(head as u64)
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+
+    async fn put_key(&self, pupil: PupilId, key: PupilKey) -> Result<(), StoreError> {
+        self.reader()
+            .execute(
+                "INSERT INTO pupil_keys (pupil_id, key) VALUES ($1, $2) \
+                 ON CONFLICT (pupil_id) DO UPDATE SET key = EXCLUDED.key",
+                &[&pupil.0, &key.0.as_slice()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn get_key(&self, pupil: PupilId) -> Result<Option<PupilKey>, StoreError> {
+        let row = self
+            .reader()
+            .query_opt(
+                "SELECT key FROM pupil_keys WHERE pupil_id = $1",
+                &[&pupil.0],
+            )
+            .await
+            .map_err(pg)?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let bytes: Vec<u8> = row.get(0);
+                let key: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("key of pupil {pupil} has a bad length"))
+                })?;
+                Ok(Some(PupilKey(key)))
+            }
+        }
+    }
+
+    async fn destroy_key(&self, pupil: PupilId) -> Result<bool, StoreError> {
+        let n = self
+            .reader()
+            .execute("DELETE FROM pupil_keys WHERE pupil_id = $1", &[&pupil.0])
+            .await
+            .map_err(pg)?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,191 @@
+//! Several servers on one PostgreSQL log: two store instances (each with its own writer
+//! task, readers and listener, as two `suivi serve` processes would have) append
+//! concurrently while subscribers on both follow. Every subscriber must see positions
+//! 1..=head exactly once, in order, and every acknowledged event. Also: the migration
+//! guards (a newer schema and an edited migration are refused).
+
+mod pg_support;
+
+use futures::StreamExt;
+use pg_support::{base_url, Schema};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use std::sync::Arc;
+use std::time::Duration;
+use suivi_store::contract::{event, stream};
+use suivi_store::postgres::PostgresStore;
+use suivi_store::{subscribe, EventStore, ExpectedVersion};
+
+async fn two_servers() -> (Arc<dyn EventStore>, Arc<dyn EventStore>, Schema) {
+    let name = format!("suivi_test_{}", uuid::Uuid::now_v7().simple());
+    let url = format!("{}?schema={name}", base_url());
+    let guard = Schema { name };
+    PostgresStore::migrate(&url).await.unwrap();
+    let a = PostgresStore::connect(&url).await.unwrap();
+    let b = PostgresStore::connect(&url).await.unwrap();
+    (Arc::new(a), Arc::new(b), guard)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn subscribers_on_either_server_see_every_event_once() {
+    let (a, b, _guard) = two_servers().await;
+    for round in 0..4u64 {
+        let mut rng = StdRng::seed_from_u64(round);
+        let start = a.head().await.unwrap();
+        let mut subscribers = Vec::new();
+        for (i, server) in [&a, &b, &a, &b].into_iter().enumerate() {
+            let from = if i < 2 { 0 } else { start };
+            let sub = subscribe(Arc::clone(server), from);
+            subscribers.push((from, tokio::spawn(collect(sub))));
+        }
+        let mut writers = Vec::new();
+        for w in 0..8u64 {
+            let server = if w % 2 == 0 {
+                Arc::clone(&a)
+            } else {
+                Arc::clone(&b)
+            };
+            let batches: Vec<usize> = (0..20).map(|_| rng.gen_range(1..=5)).collect();
+            writers.push(tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for (i, size) in batches.into_iter().enumerate() {
+                    let events: Vec<_> = (0..size as u64).map(event).collect();
+                    let ids: Vec<_> = events.iter().map(|e| e.event_id).collect();
+                    server
+                        .append(
+                            stream(&format!("r{round}-w{w}-{}", i % 3)),
+                            ExpectedVersion::Any,
+                            events,
+                        )
+                        .await
+                        .unwrap();
+                    acked.extend(ids);
+                }
+                acked
+            }));
+        }
+        let mut acked = Vec::new();
+        for w in writers {
+            acked.extend(w.await.unwrap());
+        }
+        let head = a.head().await.unwrap();
+        assert_eq!(head - start, acked.len() as u64, "round {round}");
+        assert_eq!(b.head().await.unwrap(), head);
+        for (from, sub) in subscribers {
+            let seen = tokio::time::timeout(Duration::from_secs(20), async {
+                sub.await.unwrap()(head).await
+            })
+            .await
+            .expect("subscriber reached the head");
+            let positions: Vec<u64> = seen.iter().map(|(p, _)| *p).collect();
+            assert_eq!(
+                positions,
+                ((from + 1)..=head).collect::<Vec<_>>(),
+                "round {round}"
+            );
+            let seen_ids: std::collections::HashSet<_> = seen.iter().map(|(_, id)| *id).collect();
+            for id in &acked {
+                assert!(seen_ids.contains(id), "round {round}: {id} not delivered");
+            }
+        }
+    }
+}
+
+type Seen = Vec<(u64, suivi_domain::ids::EventId)>;
+
+/// Starts collecting now; the returned closure waits until the head is reached.
+async fn collect(
+    sub: impl futures::Stream<Item = Result<suivi_domain::RecordedEvent, suivi_store::StoreError>>
+        + Send
+        + 'static,
+) -> impl FnOnce(u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = Seen> + Send>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut sub = Box::pin(sub);
+        while let Some(e) = sub.next().await {
+            let e = e.unwrap();
+            if tx.send((e.global_position, e.event_id)).is_err() {
+                break;
+            }
+        }
+    });
+    move |head: u64| {
+        Box::pin(async move {
+            let mut rx = rx;
+            let mut seen = Vec::new();
+            while seen.last().is_none_or(|(p, _): &(u64, _)| *p < head) {
+                match rx.recv().await {
+                    Some(item) => seen.push(item),
+                    None => break,
+                }
+            }
+            seen
+        }) as std::pin::Pin<Box<dyn std::future::Future<Output = Seen> + Send>>
+    }
+}
+
+#[tokio::test]
+async fn a_schema_newer_than_this_binary_is_refused() {
+    let name = format!("suivi_test_{}", uuid::Uuid::now_v7().simple());
+    let url = format!("{}?schema={name}", base_url());
+    let _guard = Schema { name: name.clone() };
+    assert_eq!(PostgresStore::migrate(&url).await.unwrap(), vec![1]);
+    assert_eq!(
+        PostgresStore::migrate(&url).await.unwrap(),
+        Vec::<i32>::new()
+    );
+    let (client, connection) = tokio_postgres::connect(&base_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute(
+            &format!("INSERT INTO \"{name}\".suivi_migrations (version, name, checksum) VALUES (99, 'future', 'x')"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let err = PostgresStore::connect(&url)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("version 99, newer than this suivi knows (up to 1)"),
+        "{err}"
+    );
+    let err = PostgresStore::migrate(&url).await.unwrap_err().to_string();
+    assert!(err.contains("version 99"), "{err}");
+}
+
+#[tokio::test]
+async fn an_edited_migration_is_refused_and_an_unmigrated_database_too() {
+    let name = format!("suivi_test_{}", uuid::Uuid::now_v7().simple());
+    let url = format!("{}?schema={name}", base_url());
+    let _guard = Schema { name: name.clone() };
+    let err = PostgresStore::connect(&url)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("run `suivi migrate"), "{err}");
+    PostgresStore::migrate(&url).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&base_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute(
+            &format!(
+                "UPDATE \"{name}\".suivi_migrations SET checksum = 'edited' WHERE version = 1"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let err = PostgresStore::connect(&url)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("applied with checksum edited"), "{err}");
+}
