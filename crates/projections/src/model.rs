@@ -1,0 +1,425 @@
+//! `ReadModels`: every read model folded from the log, and the one fold that feeds them.
+//!
+//! Shape: reference data (one `Arc`), then one `Arc<ClassModel>` per class (assessments,
+//! homework, quizzes, parcours, sessions — each item itself behind an `Arc`) and one
+//! `Arc<PupilModel>` per pupil (attendance, competencies). The fold changes a piece with
+//! `Arc::make_mut`, so a published snapshot that shares it is never touched: the piece is
+//! copied once per batch, and only the pieces a batch touched are copied. Readers hold an
+//! `Arc<ReadModels>` and never wait for the fold.
+//!
+//! The fold stores facts (the latest grade of each pupil on each assessment, each pupil's
+//! answers per question…); figures that depend on a set (averages, medians, ranks) or on
+//! the time (homework pending or missing, parcours stalled) are computed when read, from
+//! the facts of one class. Each event is also kept, decoded, in the journal of the class or
+//! pupil it concerns (see `journal` and `as_of`).
+
+use crate::attendance::AttendanceRecord;
+use crate::competencies::Competencies;
+use crate::grades::AssessmentModel;
+use crate::homework::HomeworkModel;
+use crate::journal::{Journal, Logged};
+use crate::parcours::{ParcoursModel, SessionInfo};
+use crate::qcm::QuizModel;
+use crate::reference::Reference;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use suivi_domain::events::Event;
+use suivi_domain::ids::*;
+use suivi_domain::RecordedEvent;
+
+/// The hash map of the read models: foldhash (randomly seeded, several times faster than
+/// SipHash on 16-byte ids, which matters at a million events per second).
+pub type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The facts of one class: what was scheduled, assigned or published for it, and what its
+/// pupils did with it.
+#[derive(Clone, Debug, Default)]
+pub struct ClassModel {
+    pub(crate) assessments: Map<AssessmentId, Arc<AssessmentModel>>,
+    pub(crate) homework: Map<HomeworkId, Arc<HomeworkModel>>,
+    pub(crate) quizzes: Map<QuizId, Arc<QuizModel>>,
+    pub(crate) parcours: Map<ParcoursId, Arc<ParcoursModel>>,
+    pub(crate) sessions: Map<SessionId, SessionInfo>,
+    pub(crate) journal: Journal,
+}
+
+/// The facts kept per pupil rather than per class (their streams are the pupil's own).
+#[derive(Clone, Debug, Default)]
+pub struct PupilModel {
+    pub(crate) attendance: Vec<AttendanceRecord>,
+    pub(crate) competencies: Competencies,
+    pub(crate) journal: Journal,
+}
+
+/// Which class an assessment, homework, quiz, parcours or session belongs to.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Routes {
+    pub(crate) assessments: Map<AssessmentId, ClassId>,
+    pub(crate) homework: Map<HomeworkId, ClassId>,
+    pub(crate) quizzes: Map<QuizId, ClassId>,
+    pub(crate) parcours: Map<ParcoursId, ClassId>,
+    pub(crate) sessions: Map<SessionId, ClassId>,
+}
+
+/// Where an event went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Reference,
+    Class(ClassId),
+    Pupil(PupilId),
+    /// Refers to an assessment, quiz… that is not known (cannot happen in a log the domain
+    /// checked; in an *as of* view, its parent occurred after the instant). Ignored.
+    Orphan,
+}
+
+/// What one applied event touched, for change notifications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Touch {
+    pub target: Target,
+    pub pupil: Option<PupilId>,
+    /// Classes whose dashboards may change: the event's class, or the classes an
+    /// enrolment, transfer or assignment names.
+    pub classes: [Option<ClassId>; 2],
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FoldStats {
+    pub applied: u64,
+    /// Events that did not decode (an unknown type from a newer version): skipped.
+    pub undecodable: u64,
+    pub orphans: u64,
+}
+
+/// Every read model, as of `position()`. Cheap to clone (a few `Arc`s).
+#[derive(Clone, Debug)]
+pub struct ReadModels {
+    pub(crate) position: u64,
+    /// `Some(t)` for a view re-folded as of `t` (see `as_of`): journals then hide later events.
+    pub(crate) as_of: Option<DateTime<Utc>>,
+    pub(crate) journaling: bool,
+    pub(crate) reference: Arc<Reference>,
+    pub(crate) routes: Arc<Routes>,
+    pub(crate) classes: Arc<Map<ClassId, Arc<ClassModel>>>,
+    pub(crate) pupils: Arc<Map<PupilId, Arc<PupilModel>>>,
+    pub(crate) reference_journal: Journal,
+    pub(crate) stats: FoldStats,
+}
+
+impl Default for ReadModels {
+    fn default() -> Self {
+        ReadModels::new()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("event at position {position} does not decode: {error}")]
+pub struct UndecodableEvent {
+    pub position: u64,
+    pub error: suivi_domain::DecodeError,
+}
+
+impl ReadModels {
+    pub fn new() -> ReadModels {
+        ReadModels {
+            position: 0,
+            as_of: None,
+            journaling: true,
+            reference: Arc::default(),
+            routes: Arc::default(),
+            classes: Arc::default(),
+            pupils: Arc::default(),
+            reference_journal: Journal::default(),
+            stats: FoldStats::default(),
+        }
+    }
+
+    /// Folds a whole log from scratch. Events that do not decode are skipped and counted
+    /// (`stats().undecodable`).
+    pub fn rebuild<'a>(events: impl IntoIterator<Item = &'a RecordedEvent>) -> ReadModels {
+        let mut models = ReadModels::new();
+        for recorded in events {
+            let _ = models.apply_recorded(recorded);
+        }
+        models
+    }
+
+    /// Folds already-decoded events from scratch (benchmarks fold without decoding).
+    pub fn rebuild_decoded(events: impl IntoIterator<Item = Logged>) -> ReadModels {
+        let mut models = ReadModels::new();
+        for logged in events {
+            models.apply(logged);
+        }
+        models
+    }
+
+    /// The global position of the last event folded.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// `Some(t)` when this is a view of the log as of `t`.
+    pub fn as_of(&self) -> Option<DateTime<Utc>> {
+        self.as_of
+    }
+
+    pub fn stats(&self) -> FoldStats {
+        self.stats
+    }
+
+    /// Events kept in journals (for as-of views and time on task).
+    pub fn journaled_events(&self) -> usize {
+        self.reference_journal.len()
+            + self
+                .classes
+                .values()
+                .map(|c| c.journal.len())
+                .sum::<usize>()
+            + self.pupils.values().map(|p| p.journal.len()).sum::<usize>()
+    }
+
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    /// Decodes and folds one stored event. An undecodable event still advances the position.
+    pub fn apply_recorded(&mut self, recorded: &RecordedEvent) -> Result<Touch, UndecodableEvent> {
+        match Logged::decode(recorded) {
+            Ok(logged) => Ok(self.apply(logged)),
+            Err(error) => {
+                self.position = self.position.max(recorded.global_position);
+                self.stats.undecodable += 1;
+                Err(UndecodableEvent {
+                    position: recorded.global_position,
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Folds one decoded event and keeps it in its journal.
+    pub fn apply(&mut self, logged: Logged) -> Touch {
+        let journaling = self.journaling;
+        let (touch, journal) = self.fold_inner(&logged);
+        match journal {
+            Some(journal) if journaling => journal.push(logged),
+            _ => {}
+        }
+        touch
+    }
+
+    pub(crate) fn class_model(&self, class: ClassId) -> Option<&ClassModel> {
+        self.classes.get(&class).map(|c| c.as_ref())
+    }
+
+    pub(crate) fn pupil_model(&self, pupil: PupilId) -> Option<&PupilModel> {
+        self.pupils.get(&pupil).map(|p| p.as_ref())
+    }
+
+    fn class_mut(&mut self, class: ClassId) -> &mut ClassModel {
+        Arc::make_mut(Arc::make_mut(&mut self.classes).entry(class).or_default())
+    }
+
+    fn pupil_mut(&mut self, pupil: PupilId) -> &mut PupilModel {
+        Arc::make_mut(Arc::make_mut(&mut self.pupils).entry(pupil).or_default())
+    }
+
+    /// Folds an event without journaling it.
+    pub(crate) fn fold(&mut self, logged: &Logged) -> Touch {
+        self.fold_inner(logged).0
+    }
+
+    /// Folds an event; returns what it touched and the journal it belongs in.
+    fn fold_inner(&mut self, logged: &Logged) -> (Touch, Option<&mut Journal>) {
+        self.position = self.position.max(logged.position);
+        self.stats.applied += 1;
+        let event = &logged.event;
+        let target = self.target(event);
+        let classes = match (target, event) {
+            (Target::Class(class), _) => [Some(class), None],
+            (_, Event::ClassOpened(e)) => [Some(e.class_id), None],
+            (_, Event::PupilEnrolled(e)) => [Some(e.class_id), None],
+            (_, Event::PupilTransferred(e)) => [Some(e.from_class_id), Some(e.to_class_id)],
+            (_, Event::TeachingAssigned(e)) => [Some(e.class_id), None],
+            (_, Event::HeadTeacherAssigned(e)) => [Some(e.class_id), None],
+            _ => [None, None],
+        };
+        let touch = Touch {
+            target,
+            pupil: pupil_of(event),
+            classes,
+        };
+        let journal = match target {
+            Target::Reference => {
+                Arc::make_mut(&mut self.reference).apply(logged.school_id, event);
+                Some(&mut self.reference_journal)
+            }
+            Target::Class(class) => {
+                let model = self.class_mut(class);
+                model.apply(class, event);
+                Some(&mut model.journal)
+            }
+            Target::Pupil(pupil) => {
+                let model = self.pupil_mut(pupil);
+                model.apply(event);
+                Some(&mut model.journal)
+            }
+            Target::Orphan => {
+                self.stats.orphans += 1;
+                None
+            }
+        };
+        (touch, journal)
+    }
+
+    /// Where an event goes; definitions of class items record their route.
+    fn target(&mut self, event: &Event) -> Target {
+        use Event as E;
+        match event {
+            E::SchoolRegistered(_)
+            | E::SchoolYearDefined(_)
+            | E::PeriodDefined(_)
+            | E::SubjectDefined(_)
+            | E::ClassOpened(_)
+            | E::TeacherRegistered(_)
+            | E::TeachingAssigned(_)
+            | E::HeadTeacherAssigned(_)
+            | E::PupilRegistered(_)
+            | E::PupilEnrolled(_)
+            | E::PupilTransferred(_)
+            | E::GuardianLinked(_)
+            | E::FrameworkDefined(_) => Target::Reference,
+            E::AssessmentScheduled(e) => {
+                Arc::make_mut(&mut self.routes)
+                    .assessments
+                    .insert(e.assessment_id, e.class_id);
+                Target::Class(e.class_id)
+            }
+            E::GradeRecorded(e) => routed(&self.routes.assessments, &e.assessment_id),
+            E::GradeCorrected(e) => routed(&self.routes.assessments, &e.assessment_id),
+            E::HomeworkAssigned(e) => {
+                Arc::make_mut(&mut self.routes)
+                    .homework
+                    .insert(e.homework_id, e.class_id);
+                Target::Class(e.class_id)
+            }
+            E::HomeworkDeposited(e) => routed(&self.routes.homework, &e.homework_id),
+            E::QuizPublished(e) => {
+                Arc::make_mut(&mut self.routes)
+                    .quizzes
+                    .insert(e.quiz_id, e.class_id);
+                Target::Class(e.class_id)
+            }
+            E::AttemptStarted(e) => routed(&self.routes.quizzes, &e.quiz_id),
+            E::QuestionAnswered(e) => routed(&self.routes.quizzes, &e.quiz_id),
+            E::AttemptSubmitted(e) => routed(&self.routes.quizzes, &e.quiz_id),
+            E::ParcoursPublished(e) => {
+                Arc::make_mut(&mut self.routes)
+                    .parcours
+                    .insert(e.parcours_id, e.class_id);
+                Target::Class(e.class_id)
+            }
+            E::StepStarted(e) => routed(&self.routes.parcours, &e.parcours_id),
+            E::StepFailed(e) => routed(&self.routes.parcours, &e.parcours_id),
+            E::StepCompleted(e) => routed(&self.routes.parcours, &e.parcours_id),
+            E::SessionStarted(e) => {
+                Arc::make_mut(&mut self.routes)
+                    .sessions
+                    .insert(e.session_id, e.class_id);
+                Target::Class(e.class_id)
+            }
+            E::SessionEnded(e) => routed(&self.routes.sessions, &e.session_id),
+            E::AbsenceRecorded(e) => Target::Pupil(e.pupil_id),
+            E::LatenessRecorded(e) => Target::Pupil(e.pupil_id),
+            E::AbsenceJustified(e) => Target::Pupil(e.pupil_id),
+            E::CompetencyAssessed(e) => Target::Pupil(e.pupil_id),
+            E::CompetencyValidated(e) => Target::Pupil(e.pupil_id),
+        }
+    }
+
+    /// The class an assessment, homework, quiz, parcours or session belongs to.
+    pub fn class_of_assessment(&self, id: AssessmentId) -> Option<ClassId> {
+        self.routes.assessments.get(&id).copied()
+    }
+    pub fn class_of_homework(&self, id: HomeworkId) -> Option<ClassId> {
+        self.routes.homework.get(&id).copied()
+    }
+    pub fn class_of_quiz(&self, id: QuizId) -> Option<ClassId> {
+        self.routes.quizzes.get(&id).copied()
+    }
+    pub fn class_of_parcours(&self, id: ParcoursId) -> Option<ClassId> {
+        self.routes.parcours.get(&id).copied()
+    }
+    pub fn class_of_session(&self, id: SessionId) -> Option<ClassId> {
+        self.routes.sessions.get(&id).copied()
+    }
+}
+
+impl ClassModel {
+    fn apply(&mut self, class: ClassId, event: &Event) {
+        use Event as E;
+        match event {
+            E::AssessmentScheduled(_) | E::GradeRecorded(_) | E::GradeCorrected(_) => {
+                crate::grades::apply(&mut self.assessments, event)
+            }
+            E::HomeworkAssigned(_) | E::HomeworkDeposited(_) => {
+                crate::homework::apply(&mut self.homework, event)
+            }
+            E::QuizPublished(_)
+            | E::AttemptStarted(_)
+            | E::QuestionAnswered(_)
+            | E::AttemptSubmitted(_) => crate::qcm::apply(&mut self.quizzes, event),
+            E::ParcoursPublished(_)
+            | E::StepStarted(_)
+            | E::StepFailed(_)
+            | E::StepCompleted(_) => crate::parcours::apply(&mut self.parcours, event),
+            E::SessionStarted(_) | E::SessionEnded(_) => {
+                crate::parcours::apply_session(&mut self.sessions, class, event)
+            }
+            _ => {}
+        }
+    }
+}
+
+impl PupilModel {
+    fn apply(&mut self, event: &Event) {
+        use Event as E;
+        match event {
+            E::AbsenceRecorded(_) | E::LatenessRecorded(_) | E::AbsenceJustified(_) => {
+                crate::attendance::apply(&mut self.attendance, event)
+            }
+            E::CompetencyAssessed(_) | E::CompetencyValidated(_) => self.competencies.apply(event),
+            _ => {}
+        }
+    }
+}
+
+fn routed<K: std::hash::Hash + Eq>(map: &Map<K, ClassId>, id: &K) -> Target {
+    map.get(id).copied().map_or(Target::Orphan, Target::Class)
+}
+
+/// The pupil an event is about, if any.
+pub(crate) fn pupil_of(event: &Event) -> Option<PupilId> {
+    use Event as E;
+    Some(match event {
+        E::PupilRegistered(e) => e.pupil_id,
+        E::PupilEnrolled(e) => e.pupil_id,
+        E::PupilTransferred(e) => e.pupil_id,
+        E::GuardianLinked(e) => e.pupil_id,
+        E::GradeRecorded(e) => e.pupil_id,
+        E::GradeCorrected(e) => e.pupil_id,
+        E::AbsenceRecorded(e) => e.pupil_id,
+        E::LatenessRecorded(e) => e.pupil_id,
+        E::AbsenceJustified(e) => e.pupil_id,
+        E::HomeworkDeposited(e) => e.pupil_id,
+        E::AttemptStarted(e) => e.pupil_id,
+        E::QuestionAnswered(e) => e.pupil_id,
+        E::AttemptSubmitted(e) => e.pupil_id,
+        E::CompetencyAssessed(e) => e.pupil_id,
+        E::CompetencyValidated(e) => e.pupil_id,
+        E::StepStarted(e) => e.pupil_id,
+        E::StepFailed(e) => e.pupil_id,
+        E::StepCompleted(e) => e.pupil_id,
+        _ => return None,
+    })
+}
