@@ -1,0 +1,25 @@
+//! suivi's GraphQL API: the async-graphql schema (queries for every read model, a mutation
+//! for every command, subscriptions over graphql-transport-ws), the axum router, the
+//! request identity, and the `--demo` simulation.
+//!
+//! What the CLI calls:
+//! - `serve(ServeConfig, Option<DemoLoader>)`: `suivi serve [--demo]`;
+//! - `query_once(store_url, query, variables)`: `suivi query`;
+//! - `App::new` + `App::serve_on` / `build_router`: tests bind their own listener.
+
+pub mod context;
+pub mod demo;
+pub mod errors;
+pub mod identity;
+mod once;
+pub mod schema;
+pub mod server;
+
+pub use context::Services;
+pub use demo::{BoxError, DemoLoader};
+pub use identity::{Identity, IdentitySource};
+pub use once::{query_once, query_store};
+pub use schema::{build_schema, sdl, ApiSchema};
+pub use server::{
+    build_router, serve, shutdown_signal, App, AppState, ServeConfig, ServeError, DEFAULT_ADDR,
+};

@@ -1,0 +1,223 @@
+//! Mutations: one per domain command. Each parses its input into a `Command` (malformed ids
+//! and values are refused here with `BAD_USER_INPUT`), sends it through
+//! `Gateway::execute` — the domain's `decide` is the only judge of the rules — and answers
+//! once the store has committed. Before answering it waits for the projections to reach
+//! the written position, so the affected objects it returns already show the write.
+
+mod competencies;
+mod grades;
+mod parcours;
+mod qcm;
+mod reference;
+mod school_work;
+
+pub use grades::GradeMark;
+pub use reference::SubjectKindGql;
+
+use crate::context::{services, Services};
+use crate::errors::{self, coded, parse_id, FORBIDDEN};
+use crate::identity::{identity, Identity};
+use crate::schema::query::{
+    AssessmentView, ClassView, HomeworkView, LiveBoardView, PupilView, QuizView,
+};
+use async_graphql::{Context, MergedObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use suivi_domain::ids::*;
+use suivi_domain::Command;
+use suivi_projections::gateway::Executed;
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    reference::ReferenceMutations,
+    grades::GradeMutations,
+    school_work::SchoolWorkMutations,
+    qcm::QcmMutations,
+    competencies::CompetencyMutations,
+    parcours::ParcoursMutations,
+);
+
+/// What a write touched, so its result can show the object as it now stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Affected {
+    Pupil(PupilId),
+    Class(ClassId),
+    Assessment(AssessmentId),
+    Homework(HomeworkId),
+    Quiz(QuizId),
+    Session(SessionId),
+}
+
+/// The answer to every mutation: where the write landed, and the objects it touched as
+/// the projections show them after it.
+pub struct CommandResult {
+    event_ids: Vec<EventId>,
+    event_types: Vec<&'static str>,
+    position: u64,
+    id: Option<String>,
+    affected: Vec<Affected>,
+}
+
+impl CommandResult {
+    pub(crate) fn with_id(mut self, id: impl ToString) -> Self {
+        self.id = Some(id.to_string());
+        self
+    }
+
+    fn find<T>(&self, pick: impl Fn(&Affected) -> Option<T>) -> Option<T> {
+        self.affected.iter().find_map(pick)
+    }
+}
+
+#[Object]
+impl CommandResult {
+    /// Ids of the events written (the idempotency keys).
+    async fn event_ids(&self) -> Vec<ID> {
+        self.event_ids.iter().map(|id| ID(id.to_string())).collect()
+    }
+
+    async fn event_types(&self) -> Vec<&'static str> {
+        self.event_types.clone()
+    }
+
+    /// Global position of the last event written.
+    async fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The id of what the command created or concerned (assessment, pupil, session…).
+    async fn id(&self) -> Option<ID> {
+        self.id
+            .clone()
+            .or_else(|| {
+                self.affected.first().map(|a| match a {
+                    Affected::Pupil(x) => x.to_string(),
+                    Affected::Class(x) => x.to_string(),
+                    Affected::Assessment(x) => x.to_string(),
+                    Affected::Homework(x) => x.to_string(),
+                    Affected::Quiz(x) => x.to_string(),
+                    Affected::Session(x) => x.to_string(),
+                })
+            })
+            .map(ID)
+    }
+
+    async fn pupil(&self, ctx: &Context<'_>) -> Result<Option<PupilView>> {
+        match self.find(|a| match a {
+            Affected::Pupil(p) => Some(*p),
+            _ => None,
+        }) {
+            Some(p) => PupilView::load(ctx, p, None, None).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn class(&self, ctx: &Context<'_>) -> Result<Option<ClassView>> {
+        match self.find(|a| match a {
+            Affected::Class(c) => Some(*c),
+            _ => None,
+        }) {
+            Some(c) => ClassView::by_id(ctx, c, None, None).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn assessment(&self, ctx: &Context<'_>) -> Result<Option<AssessmentView>> {
+        match self.find(|a| match a {
+            Affected::Assessment(x) => Some(*x),
+            _ => None,
+        }) {
+            Some(x) => AssessmentView::load(ctx, x, None).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn homework(&self, ctx: &Context<'_>) -> Result<Option<HomeworkView>> {
+        match self.find(|a| match a {
+            Affected::Homework(x) => Some(*x),
+            _ => None,
+        }) {
+            Some(x) => HomeworkView::load(ctx, x, None).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn quiz(&self, ctx: &Context<'_>) -> Result<Option<QuizView>> {
+        match self.find(|a| match a {
+            Affected::Quiz(x) => Some(*x),
+            _ => None,
+        }) {
+            Some(x) => QuizView::load(ctx, x, None).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn live_board(&self, ctx: &Context<'_>) -> Result<Option<LiveBoardView>> {
+        match self.find(|a| match a {
+            Affected::Session(x) => Some(*x),
+            _ => None,
+        }) {
+            Some(x) => LiveBoardView::load(ctx, x).await,
+            None => Ok(None),
+        }
+    }
+}
+
+/// The request's identity, if it may write.
+pub(crate) fn writer<'a>(ctx: &Context<'a>) -> Result<&'a Identity> {
+    let identity = identity(ctx)?;
+    if identity.may_write() {
+        Ok(identity)
+    } else {
+        Err(coded(
+            FORBIDDEN,
+            format!("role {} may not record anything", identity.role.as_str()),
+        ))
+    }
+}
+
+/// Decides and appends one command as the request's identity. `occurred_at` is the instant
+/// the fact happened at school when the command carries one, now otherwise.
+pub(crate) async fn run(
+    ctx: &Context<'_>,
+    occurred_at: Option<DateTime<Utc>>,
+    command: Command,
+    idempotency_key: Option<ID>,
+    affected: Vec<Affected>,
+) -> Result<CommandResult> {
+    let identity = writer(ctx)?;
+    let services = services(ctx)?;
+    let meta = identity.metadata(occurred_at.unwrap_or_else(Utc::now));
+    let executed = match idempotency_key {
+        Some(key) => {
+            let event_id: EventId = parse_id("idempotencyKey", &key)?;
+            services
+                .gateway
+                .execute_with_id(&meta, command, event_id)
+                .await
+        }
+        None => services.gateway.execute(&meta, command).await,
+    }
+    .map_err(errors::command)?;
+    finish(services, executed, affected).await
+}
+
+/// Waits for the projections to show the write, then builds the answer.
+pub(crate) async fn finish(
+    services: &Services,
+    executed: Executed,
+    affected: Vec<Affected>,
+) -> Result<CommandResult> {
+    services.caught_up(executed.last_position).await;
+    tracing::debug!(
+        position = executed.last_position,
+        events = executed.event_ids.len(),
+        "command written"
+    );
+    Ok(CommandResult {
+        event_types: executed.events.iter().map(|e| e.event_type()).collect(),
+        event_ids: executed.event_ids,
+        position: executed.last_position,
+        id: None,
+        affected,
+    })
+}

@@ -1,0 +1,318 @@
+//! Subscriptions (graphql-transport-ws). Each follows the projections' change notices and
+//! recomputes only what a notice touches.
+//!
+//! The live board is pushed when an event changes it and also when time alone changes it
+//! (a pupil turning STALLED after five minutes without progress): the board says when its
+//! next such change is due (`next_change`), and the stream sleeps until then or until the
+//! next notice, whichever comes first. A board is pushed only when it differs from the last
+//! one pushed (the ticking "seconds since progress" alone does not count).
+
+use crate::context::{services, Services};
+use crate::errors::{coded, parse_id, NOT_FOUND};
+use crate::identity::identity;
+use crate::schema::mutations::GradeMark;
+use crate::schema::query::{pupil_of_school, AssessmentView, LiveBoardView, PupilRef};
+use async_graphql::{Context, Object, Result, SimpleObject, Subscription, ID};
+use chrono::{DateTime, Utc};
+use futures::stream::{self, Stream};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use suivi_domain::ids::*;
+use suivi_domain::values::Grade;
+use suivi_projections::live::LiveBoard;
+use suivi_projections::{Applied, ReadModels};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+/// Why a subscription loop woke up.
+enum Wake {
+    Notice(Applied),
+    /// Notices were missed: recompute.
+    Lagged,
+    Timer,
+    Stop,
+}
+
+async fn next_wake(
+    changes: &mut broadcast::Receiver<Applied>,
+    shutdown: &mut watch::Receiver<bool>,
+    timer: Option<DateTime<Utc>>,
+) -> Wake {
+    if *shutdown.borrow() {
+        return Wake::Stop;
+    }
+    let sleep = async {
+        match timer {
+            // A few milliseconds past the instant, so that the status has flipped.
+            Some(at) => {
+                let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                tokio::time::sleep(wait + Duration::from_millis(5)).await
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = shutdown.wait_for(|stop| *stop) => Wake::Stop,
+        notice = changes.recv() => match notice {
+            Ok(applied) => Wake::Notice(applied),
+            Err(RecvError::Lagged(_)) => Wake::Lagged,
+            Err(RecvError::Closed) => Wake::Stop,
+        },
+        _ = sleep => Wake::Timer,
+    }
+}
+
+/// The board without what changes every second by itself.
+fn signature(board: &LiveBoard) -> LiveBoard {
+    let mut sig = board.clone();
+    sig.now = DateTime::<Utc>::UNIX_EPOCH;
+    for row in &mut sig.rows {
+        if let Some(p) = row.parcours.as_mut() {
+            p.seconds_since_progress = None;
+        }
+    }
+    sig
+}
+
+struct BoardFeed {
+    services: Arc<Services>,
+    school: SchoolId,
+    session: SessionId,
+    class: ClassId,
+    changes: broadcast::Receiver<Applied>,
+    shutdown: watch::Receiver<bool>,
+    first: Option<LiveBoardView>,
+    last: Option<LiveBoard>,
+    timer: Option<DateTime<Utc>>,
+}
+
+fn live_board_stream(feed: BoardFeed) -> impl Stream<Item = LiveBoardView> {
+    stream::unfold(feed, |mut feed| async move {
+        if let Some(first) = feed.first.take() {
+            feed.timer = first.board.next_change;
+            feed.last = Some(signature(&first.board));
+            return Some((first, feed));
+        }
+        loop {
+            let relevant = match next_wake(&mut feed.changes, &mut feed.shutdown, feed.timer).await
+            {
+                Wake::Stop => return None,
+                Wake::Notice(applied) => applied.reference || applied.touches_class(feed.class),
+                Wake::Lagged | Wake::Timer => true,
+            };
+            if !relevant {
+                continue;
+            }
+            let board = LiveBoardView::compute(&feed.services, feed.school, feed.session, None)?;
+            feed.timer = board.board.next_change;
+            let sig = signature(&board.board);
+            if feed.last.as_ref() != Some(&sig) {
+                feed.last = Some(sig);
+                return Some((board, feed));
+            }
+        }
+    })
+}
+
+/// A grade recorded or corrected for a pupil.
+pub struct GradeChange {
+    models: Arc<ReadModels>,
+    assessment_id: AssessmentId,
+    pupil_id: PupilId,
+    grade: Grade,
+    corrected: bool,
+    position: u64,
+}
+
+#[Object]
+impl GradeChange {
+    async fn assessment(&self) -> AssessmentView {
+        AssessmentView::new(self.models.clone(), self.assessment_id)
+    }
+    async fn pupil(&self) -> PupilRef {
+        PupilRef {
+            models: self.models.clone(),
+            pupil_id: self.pupil_id,
+        }
+    }
+    /// "12.5" on the assessment's scale; null for a mark.
+    async fn score(&self) -> Option<String> {
+        match self.grade {
+            Grade::Score(h) => Some(h.to_string()),
+            _ => None,
+        }
+    }
+    async fn mark(&self) -> Option<GradeMark> {
+        match self.grade {
+            Grade::Score(_) => None,
+            Grade::Absent => Some(GradeMark::Abs),
+            Grade::Exempted => Some(GradeMark::Disp),
+            Grade::NotHandedIn => Some(GradeMark::Nr),
+        }
+    }
+    /// True when this replaces an earlier grade.
+    async fn corrected(&self) -> bool {
+        self.corrected
+    }
+    /// The global position the read models had reached when the change was seen.
+    async fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+type GradeBook = HashMap<AssessmentId, (Grade, u16)>;
+
+/// The pupil's current grade on every assessment of every class they have been in.
+fn grade_book(models: &ReadModels, pupil: PupilId) -> GradeBook {
+    let mut book = GradeBook::new();
+    let Some(info) = models.reference().pupil(pupil) else {
+        return book;
+    };
+    let mut classes: Vec<ClassId> = info.enrolments.iter().map(|e| e.class_id).collect();
+    classes.sort();
+    classes.dedup();
+    for class in classes {
+        for a in models.assessments_of(class, None) {
+            if let Some(entry) = a.grades.iter().find(|g| g.pupil_id == pupil) {
+                book.insert(a.assessment_id, (entry.grade, entry.corrections));
+            }
+        }
+    }
+    book
+}
+
+struct GradeFeed {
+    services: Arc<Services>,
+    pupil: PupilId,
+    changes: broadcast::Receiver<Applied>,
+    shutdown: watch::Receiver<bool>,
+    book: GradeBook,
+    queue: VecDeque<GradeChange>,
+}
+
+fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
+    stream::unfold(feed, |mut feed| async move {
+        loop {
+            if let Some(change) = feed.queue.pop_front() {
+                return Some((change, feed));
+            }
+            match next_wake(&mut feed.changes, &mut feed.shutdown, None).await {
+                Wake::Stop => return None,
+                Wake::Notice(applied) if !applied.touches_pupil(feed.pupil) => continue,
+                Wake::Notice(_) | Wake::Lagged | Wake::Timer => {}
+            }
+            let models = feed.services.snapshot();
+            let book = grade_book(&models, feed.pupil);
+            let mut news: Vec<(AssessmentId, Grade, bool)> = book
+                .iter()
+                .filter(|(id, now)| feed.book.get(id) != Some(now))
+                .map(|(id, (grade, _))| (*id, *grade, feed.book.contains_key(id)))
+                .collect();
+            news.sort_by_key(|(id, _, _)| *id);
+            for (assessment_id, grade, corrected) in news {
+                feed.queue.push_back(GradeChange {
+                    models: models.clone(),
+                    assessment_id,
+                    pupil_id: feed.pupil,
+                    grade,
+                    corrected,
+                    position: models.position(),
+                });
+            }
+            feed.book = book;
+        }
+    })
+}
+
+/// "Applied up to `position`": what a batch of events touched.
+#[derive(SimpleObject)]
+pub struct ChangeNotice {
+    pub position: u64,
+    pub reference: bool,
+    pub class_ids: Vec<ID>,
+    pub pupil_ids: Vec<ID>,
+}
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// The live board of a class session: pushed at once, then whenever an event or the
+    /// passing of time changes it.
+    async fn live_board(
+        &self,
+        ctx: &Context<'_>,
+        session_id: ID,
+    ) -> Result<impl Stream<Item = LiveBoardView>> {
+        let session: SessionId = parse_id("sessionId", &session_id)?;
+        let school = identity(ctx)?.school_id;
+        let services = services(ctx)?.clone();
+        let changes = services.projections.changes();
+        let first = LiveBoardView::compute(&services, school, session, None)
+            .ok_or_else(|| coded(NOT_FOUND, format!("unknown session {session}")))?;
+        Ok(live_board_stream(BoardFeed {
+            class: first.board.session.class_id,
+            shutdown: services.shutdown.clone(),
+            services,
+            school,
+            session,
+            changes,
+            first: Some(first),
+            last: None,
+            timer: None,
+        }))
+    }
+
+    /// Grades recorded or corrected for a pupil from now on.
+    async fn grade_recorded(
+        &self,
+        ctx: &Context<'_>,
+        pupil_id: ID,
+    ) -> Result<impl Stream<Item = GradeChange>> {
+        let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
+        let school = identity(ctx)?.school_id;
+        let services = services(ctx)?.clone();
+        let changes = services.projections.changes();
+        let models = services.snapshot();
+        if !pupil_of_school(&models, pupil, school) {
+            return Err(coded(NOT_FOUND, format!("unknown pupil {pupil}")));
+        }
+        Ok(grade_stream(GradeFeed {
+            book: grade_book(&models, pupil),
+            shutdown: services.shutdown.clone(),
+            services,
+            pupil,
+            changes,
+            queue: VecDeque::new(),
+        }))
+    }
+
+    /// Every batch the projections fold (positions and what they touched).
+    async fn changes(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ChangeNotice>> {
+        let services = services(ctx)?.clone();
+        let changes = services.projections.changes();
+        let shutdown = services.shutdown.clone();
+        Ok(stream::unfold(
+            (changes, shutdown),
+            |(mut changes, mut shutdown)| async move {
+                loop {
+                    match next_wake(&mut changes, &mut shutdown, None).await {
+                        Wake::Notice(a) => {
+                            let notice = ChangeNotice {
+                                position: a.position,
+                                reference: a.reference,
+                                class_ids: a.classes.iter().map(|c| ID(c.to_string())).collect(),
+                                pupil_ids: a.pupils.iter().map(|p| ID(p.to_string())).collect(),
+                            };
+                            return Some((notice, (changes, shutdown)));
+                        }
+                        Wake::Lagged | Wake::Timer => continue,
+                        Wake::Stop => return None,
+                    }
+                }
+            },
+        ))
+    }
+}

@@ -1,0 +1,242 @@
+//! The real server on a free port over a real SQLite store in a temporary directory, and
+//! small HTTP and graphql-transport-ws clients.
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use suivi_domain::ids::SchoolId;
+use suivi_graphql::{App, Identity, IdentitySource};
+use suivi_store::EventStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn EventStore>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("suivi.db").display());
+        let store = suivi_store::open(&url)
+            .await
+            .expect("open the sqlite store");
+        let school = SchoolId(uuid::Uuid::now_v7());
+        let app = App::new(
+            store.clone(),
+            IdentitySource::Fixed(Identity::admin(school)),
+        )
+        .await
+        .expect("start the app");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let addr = listener.local_addr().expect("local address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let signal = async {
+                let _ = stopped.await;
+            };
+            app.serve_on(listener, signal).await.expect("serve");
+        });
+        Server {
+            addr,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    pub async fn head(&self) -> u64 {
+        self.store.head().await.expect("head")
+    }
+
+    /// POSTs a raw body to /graphql: (status, JSON answer).
+    pub async fn post_raw(&self, body: &str) -> (u16, Value) {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        let request = format!(
+            "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            self.addr,
+            body.len(),
+            body
+        );
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("http answer");
+        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+        let body = &raw[split + 4..];
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let body = if head.contains("transfer-encoding: chunked") {
+            dechunk(body)
+        } else {
+            body.to_vec()
+        };
+        (status, serde_json::from_slice(&body).expect("JSON body"))
+    }
+
+    /// Runs a query or mutation; returns the whole GraphQL answer.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let body = json!({"query": query, "variables": variables}).to_string();
+        let (status, answer) = self.post_raw(&body).await;
+        assert_eq!(status, 200, "{answer}");
+        answer
+    }
+
+    /// Runs a query or mutation that must succeed; returns `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let answer = self.gql(query, variables).await;
+        assert!(
+            answer.get("errors").is_none(),
+            "unexpected errors: {answer}"
+        );
+        answer["data"].clone()
+    }
+
+    pub async fn subscribe(&self, query: &str, variables: Value) -> Subscription {
+        let mut request = format!("ws://{}/graphql/ws", self.addr)
+            .into_client_request()
+            .expect("ws request");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (mut ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("ws connect");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some("graphql-transport-ws")
+        );
+        ws.send(Message::text(
+            json!({"type": "connection_init"}).to_string(),
+        ))
+        .await
+        .expect("init");
+        let mut sub = Subscription { ws };
+        let ack = sub.message().await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        sub.ws
+            .send(Message::text(
+                json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}})
+                    .to_string(),
+            ))
+            .await
+            .expect("subscribe");
+        sub
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("the server stops in time")
+                .expect("the server task ends cleanly");
+        }
+    }
+}
+
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..eol])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+            .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let chunk = &rest[eol + 2..];
+        out.extend_from_slice(&chunk[..size]);
+        rest = chunk[size..]
+            .strip_prefix(b"\r\n")
+            .unwrap_or(&chunk[size..]);
+    }
+    out
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+pub struct Subscription {
+    ws: Ws,
+}
+
+impl Subscription {
+    /// The next protocol message (pings are answered and skipped).
+    pub async fn message(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(15), self.ws.next())
+                .await
+                .expect("a message within 15 s")
+                .expect("the socket stays open")
+                .expect("a websocket message");
+            match msg {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(text.as_str()).expect("JSON message");
+                    if value["type"] == "ping" {
+                        let _ = self
+                            .ws
+                            .send(Message::text(json!({"type": "pong"}).to_string()))
+                            .await;
+                        continue;
+                    }
+                    return value;
+                }
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next `next` payload's data.
+    pub async fn next_data(&mut self) -> Value {
+        let msg = self.message().await;
+        assert_eq!(msg["type"], "next", "{msg}");
+        assert!(msg["payload"].get("errors").is_none(), "{msg}");
+        msg["payload"]["data"].clone()
+    }
+
+    /// Waits up to `within` for a message; `None` if none came.
+    pub async fn maybe_message(&mut self, within: Duration) -> Option<Value> {
+        tokio::time::timeout(within, self.message()).await.ok()
+    }
+}
+
+/// The `code` extension of the first error.
+pub fn code(answer: &Value) -> String {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {answer}"))
+        .to_owned()
+}
+
+pub fn message(answer: &Value) -> String {
+    answer["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error message in {answer}"))
+        .to_owned()
+}

@@ -1,0 +1,160 @@
+//! Subscriptions over graphql-transport-ws: the live board pushed on events and when time
+//! alone turns a pupil STALLED; new grades of a pupil.
+
+use super::harness::Server;
+use super::seed::{self, grade, id, run};
+use chrono::{Duration as ChronoDuration, Utc};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const BOARD: &str = r#"subscription($s: ID!) {
+  liveBoard(sessionId: $s) {
+    counts { notStarted progressing stalled finished finishedEarly }
+    rows { pupil { externalId } status parcours { stepsDone stallReason } qcm { answers attemptsUsed } }
+    stalled { pupil { externalId } }
+  }
+}"#;
+
+struct Live {
+    session: String,
+    parcours: String,
+    steps: [String; 2],
+    quiz: String,
+    questions: [String; 2],
+}
+
+async fn session(server: &Server, s: &seed::School) -> Live {
+    let live = Live {
+        session: id(),
+        parcours: id(),
+        steps: [id(), id()],
+        quiz: id(),
+        questions: [id(), id()],
+    };
+    run(server, "publishQuiz", json!({"id": live.quiz, "classId": s.class, "subjectId": s.maths, "title": "QCM", "maxAttempts": 2, "questions": [
+        {"id": live.questions[0], "prompt": "1/2 + 1/2 ?", "choices": ["1", "2"], "correctChoice": 0},
+        {"id": live.questions[1], "prompt": "2 × 3 ?", "choices": ["5", "6", "7"], "correctChoice": 1}
+    ]})).await;
+    run(
+        server,
+        "publishParcours",
+        json!({"id": live.parcours, "classId": s.class, "title": "Parcours", "steps": [
+            {"id": live.steps[0], "title": "Vidéo", "kind": "RESOURCE"},
+            {"id": live.steps[1], "title": "QCM", "kind": "QUIZ", "quizId": live.quiz}
+        ]}),
+    )
+    .await;
+    run(server, "startSession", json!({"id": live.session, "classId": s.class, "teacherId": s.teacher, "quizId": live.quiz, "parcoursId": live.parcours})).await;
+    live
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_board_is_pushed_on_events_and_when_time_alone_stalls_a_pupil() {
+    let server = Server::start().await;
+    let s = seed::school(&server).await;
+    let live = session(&server, &s).await;
+
+    let mut sub = server.subscribe(BOARD, json!({"s": live.session})).await;
+    let first = sub.next_data().await;
+    assert_eq!(
+        first["liveBoard"]["counts"],
+        json!({"notStarted": 3, "progressing": 0, "stalled": 0, "finished": 0, "finishedEarly": 0})
+    );
+
+    // Pupil A started the first step 4 min 57 s ago: progressing now, stalled in 3 s.
+    let started = Utc::now() - ChronoDuration::seconds(5 * 60 - 3);
+    run(&server, "startStep", json!({"parcoursId": live.parcours, "pupilId": s.pupils[0], "stepId": live.steps[0], "at": started, "sessionId": live.session})).await;
+    let pushed = sub.next_data().await;
+    assert_eq!(pushed["liveBoard"]["counts"]["progressing"], 1);
+    assert_eq!(pushed["liveBoard"]["rows"][0]["status"], "PROGRESSING");
+    let head = server.head().await;
+    let waiting = Instant::now();
+
+    let flipped = sub.next_data().await;
+    assert!(
+        waiting.elapsed() >= Duration::from_secs(1),
+        "pushed too early"
+    );
+    assert_eq!(
+        server.head().await,
+        head,
+        "no event was written: time alone flipped the status"
+    );
+    assert_eq!(flipped["liveBoard"]["counts"]["stalled"], 1);
+    assert_eq!(flipped["liveBoard"]["rows"][0]["status"], "STALLED");
+    assert_eq!(
+        flipped["liveBoard"]["rows"][0]["parcours"]["stallReason"],
+        "NO_PROGRESS"
+    );
+    assert_eq!(
+        flipped["liveBoard"]["stalled"],
+        json!([{"pupil": {"externalId": "E1"}}])
+    );
+
+    // Progress un-stalls A; the QCM shows attempts and answers.
+    run(
+        &server,
+        "completeStep",
+        json!({"parcoursId": live.parcours, "pupilId": s.pupils[0], "stepId": live.steps[0]}),
+    )
+    .await;
+    let board = sub.next_data().await;
+    assert_eq!(board["liveBoard"]["rows"][0]["status"], "PROGRESSING");
+    assert_eq!(board["liveBoard"]["rows"][0]["parcours"]["stepsDone"], 1);
+    let attempt = id();
+    run(&server, "startAttempt", json!({"quizId": live.quiz, "pupilId": s.pupils[1], "attemptId": attempt, "sessionId": live.session})).await;
+    let board = sub.next_data().await;
+    assert_eq!(board["liveBoard"]["rows"][1]["qcm"]["attemptsUsed"], 1);
+    run(&server, "answerQuestion", json!({"quizId": live.quiz, "pupilId": s.pupils[1], "attemptId": attempt, "questionId": live.questions[0], "answer": 1, "timeSpentMs": 4200})).await;
+    let board = sub.next_data().await;
+    assert_eq!(board["liveBoard"]["rows"][1]["qcm"]["answers"], 1);
+
+    // The query gives the same board.
+    let data = server
+        .ok(r#"query($s: ID!) { liveBoard(sessionId: $s) { counts { progressing notStarted } quiz { questions { answers correctAnswers pupilsAnswered medianTimeMs } } } }"#, json!({"s": live.session}))
+        .await;
+    assert_eq!(
+        data["liveBoard"]["counts"],
+        json!({"progressing": 1, "notStarted": 2})
+    );
+    assert_eq!(
+        data["liveBoard"]["quiz"]["questions"][0],
+        json!({"answers": 1, "correctAnswers": 0, "pupilsAnswered": 1, "medianTimeMs": 4200})
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pupils_new_grades_are_pushed() {
+    let server = Server::start().await;
+    let s = seed::school(&server).await;
+    let mut sub = server
+        .subscribe(
+            r#"subscription($p: ID!) { gradeRecorded(pupilId: $p) { assessment { id title } pupil { externalId } score mark corrected } }"#,
+            json!({"p": s.pupils[2]}),
+        )
+        .await;
+    // Give the subscription time to start before the write it must see.
+    assert!(sub
+        .maybe_message(Duration::from_millis(300))
+        .await
+        .is_none());
+    // A grade of another pupil is not pushed; C's is.
+    run(&server, "correctGrade", json!({"assessmentId": s.m1, "pupilId": s.pupils[0], "score": "13", "reason": "erreur de report"})).await;
+    grade(&server, &s.f1, &s.pupils[2], Some("14.25"), None).await;
+    let data = sub.next_data().await;
+    assert_eq!(
+        data["gradeRecorded"],
+        json!({"assessment": {"id": s.f1, "title": "Dissertation"}, "pupil": {"externalId": "E3"}, "score": "14.25", "mark": null, "corrected": false})
+    );
+    run(
+        &server,
+        "correctGrade",
+        json!({"assessmentId": s.m1, "pupilId": s.pupils[2], "mark": "DISP"}),
+    )
+    .await;
+    let data = sub.next_data().await;
+    assert_eq!(data["gradeRecorded"]["mark"], "DISP");
+    assert_eq!(data["gradeRecorded"]["corrected"], true);
+    server.stop().await;
+}

@@ -1,0 +1,9 @@
+//! End to end: the real server on a free port, a real SQLite store in a temporary
+//! directory, HTTP and graphql-transport-ws clients.
+
+mod bad_input;
+mod dashboards;
+mod demo;
+mod harness;
+mod live;
+mod seed;
