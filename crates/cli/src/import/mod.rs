@@ -1,0 +1,247 @@
+//! `suivi import`: event files (JSON Lines of envelopes or commands) and grade exports (CSV
+//! from a vie scolaire software) into the log, through the command gateway.
+//!
+//! A file is all or nothing: every line is read and validated against the domain first, all
+//! the bad ones are reported with their line number and reason, and nothing of the file is
+//! written if any is bad — unless `skip_bad`, which writes the good lines and lists the
+//! others. Re-importing is idempotent: envelopes already in the log (same id, same content)
+//! and grades already recorded (same pupil, assessment and grade) are counted as already
+//! present and not written again.
+
+mod catalog;
+mod csv_grades;
+mod grades;
+mod grades_plan;
+mod jsonl;
+mod keys;
+
+pub use catalog::Catalog;
+pub use keys::{load_keys, KeysReport};
+
+use crate::progress;
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::path::Path;
+use suivi_projections::gateway::{BatchError, CommandError, Executed, Gateway};
+
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// Write the good lines of a file that has bad ones (default: write nothing of it).
+    pub skip_bad: bool,
+    /// Name of the school a grades CSV registers when the store has none.
+    pub school_name: String,
+    /// Show progress bars (only ever drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            skip_bad: false,
+            school_name: "Établissement".into(),
+            progress: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    GradesCsv,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Jsonl => "JSON Lines",
+            Format::GradesCsv => "grades CSV",
+        })
+    }
+}
+
+/// A bad line: its 1-based number in the file and why it was refused.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineError {
+    pub line: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// What importing one file did.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub name: String,
+    pub format: Format,
+    /// Lines holding data (header and blank lines excluded).
+    pub lines: usize,
+    pub events_written: usize,
+    pub by_type: BTreeMap<&'static str, usize>,
+    /// Lines already in the log (an envelope with the same id, a grade already recorded).
+    pub already_present: usize,
+    /// Bad lines, in line order: skipped under `skip_bad`, otherwise why nothing was written.
+    pub errors: Vec<LineError>,
+    /// Whether the file's good lines were written.
+    pub written: bool,
+    /// Global position of the last event written.
+    pub last_position: u64,
+}
+
+impl FileReport {
+    fn new(name: &str, format: Format) -> Self {
+        FileReport {
+            name: name.to_owned(),
+            format,
+            lines: 0,
+            events_written: 0,
+            by_type: BTreeMap::new(),
+            already_present: 0,
+            errors: Vec::new(),
+            written: false,
+            last_position: 0,
+        }
+    }
+
+    /// Refused: bad lines and nothing written.
+    pub fn refused(&self) -> bool {
+        !self.errors.is_empty() && !self.written
+    }
+
+    fn record(&mut self, executed: &Executed) {
+        self.written = true;
+        self.events_written = executed.events.len();
+        self.last_position = executed.last_position;
+        for event in &executed.events {
+            *self.by_type.entry(event.event_type()).or_default() += 1;
+        }
+    }
+
+    /// The summary printed at the end of an import (no personal data: counts and reasons).
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "{} ({}): {} line(s), {} event(s) written",
+            self.name, self.format, self.lines, self.events_written
+        );
+        if self.already_present > 0 {
+            out += &format!(", {} already present", self.already_present);
+        }
+        if !self.errors.is_empty() {
+            if self.written {
+                out += &format!(", {} bad line(s) skipped", self.errors.len());
+            } else {
+                out += &format!(
+                    ", {} bad line(s): nothing of this file was written",
+                    self.errors.len()
+                );
+            }
+        }
+        for (event_type, n) in &self.by_type {
+            out += &format!("\n  {event_type:<22} {n:>9}");
+        }
+        out
+    }
+}
+
+/// Imports files into the store behind a gateway, one file at a time.
+pub struct Importer<'g> {
+    gateway: &'g Gateway,
+    catalog: Catalog,
+    options: ImportOptions,
+}
+
+impl<'g> Importer<'g> {
+    /// Reads the log once to learn which events, schools and grades it already holds.
+    pub async fn new(gateway: &'g Gateway, options: ImportOptions) -> anyhow::Result<Self> {
+        let mut catalog = Catalog::default();
+        let spinner = progress::spinner(options.progress, "reading the log");
+        catalog
+            .refresh(gateway.store().as_ref())
+            .await
+            .context("reading the log")?;
+        spinner.finish_and_clear();
+        Ok(Importer {
+            gateway,
+            catalog,
+            options,
+        })
+    }
+
+    pub fn gateway(&self) -> &Gateway {
+        self.gateway
+    }
+
+    pub async fn import_path(&mut self, path: &Path) -> anyhow::Result<FileReport> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.display().to_string();
+        self.import_bytes(&name, format_of(path, &bytes), &bytes)
+            .await
+    }
+
+    /// Imports one file's content. `name` is only used in the report.
+    pub async fn import_bytes(
+        &mut self,
+        name: &str,
+        format: Format,
+        bytes: &[u8],
+    ) -> anyhow::Result<FileReport> {
+        let mut report = FileReport::new(name, format);
+        tracing::info!(file = name, %format, bytes = bytes.len(), "importing");
+        match format {
+            Format::Jsonl => jsonl::import(self, bytes, &mut report).await?,
+            Format::GradesCsv => grades::import(self, bytes, &mut report).await?,
+        }
+        report.errors.sort();
+        self.catalog
+            .refresh(self.gateway.store().as_ref())
+            .await
+            .context("reading the log back")?;
+        tracing::info!(
+            file = name,
+            events = report.events_written,
+            bad_lines = report.errors.len(),
+            already = report.already_present,
+            written = report.written,
+            "imported"
+        );
+        Ok(report)
+    }
+}
+
+/// `.csv` is a grades export; `.jsonl`, `.ndjson` and `.json` are event files; otherwise a
+/// file starting with `{` is JSON Lines and anything else CSV.
+pub fn format_of(path: &Path, bytes: &[u8]) -> Format {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("csv") => Format::GradesCsv,
+        Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
+        _ => {
+            let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            match body.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'{') => Format::Jsonl,
+                _ => Format::GradesCsv,
+            }
+        }
+    }
+}
+
+/// Maps a refused batch back to the line that caused it. `lines[i]` is the line of item `i`.
+fn batch_failure(error: BatchError, lines: &[usize]) -> anyhow::Result<LineError> {
+    match error.error {
+        // The store itself failed: not a line's fault.
+        CommandError::Store(e) => Err(anyhow::Error::new(e).context("writing to the store")),
+        CommandError::Decode { .. } => {
+            Err(anyhow::Error::new(error.error).context("reading the log"))
+        }
+        other => Ok(LineError {
+            line: lines.get(error.index).copied().unwrap_or(0),
+            reason: format!("{other} (the log changed while the file was being checked)"),
+        }),
+    }
+}
