@@ -133,6 +133,23 @@ pub trait EventStore: Send + Sync + 'static {
     /// The last committed global position (0 when empty).
     async fn head(&self) -> Result<u64, StoreError>;
 
+    /// The event with this id, if the log holds it: how a retried command whose first
+    /// attempt was committed finds its answer. Adapters with an index on event ids override
+    /// this scan of the whole log.
+    async fn find_event(&self, event_id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        let mut after = 0;
+        loop {
+            let batch = self.read_all(after, 10_000).await?;
+            let Some(last) = batch.last() else {
+                return Ok(None);
+            };
+            after = last.global_position;
+            if let Some(found) = batch.into_iter().find(|e| e.event_id == event_id) {
+                return Ok(Some(found));
+            }
+        }
+    }
+
     /// Announces the head after every commit; subscriptions wait on it instead of polling.
     fn watch_head(&self) -> watch::Receiver<u64>;
 

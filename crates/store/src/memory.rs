@@ -189,6 +189,15 @@ impl EventStore for MemoryStore {
         Ok(self.lock().events.len() as u64)
     }
 
+    async fn find_event(&self, event_id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .ids
+            .get(&event_id)
+            .and_then(|i| inner.events.get(*i))
+            .cloned())
+    }
+
     fn watch_head(&self) -> watch::Receiver<u64> {
         self.head.subscribe()
     }

@@ -6,7 +6,7 @@ use crate::{EventStore, ExpectedVersion};
 use std::collections::HashMap;
 use std::sync::Arc;
 use suivi_domain::identity::{PupilKey, KEY_LEN};
-use suivi_domain::ids::PupilId;
+use suivi_domain::ids::{EventId, PupilId};
 use uuid::Uuid;
 
 pub async fn positions_are_contiguous_from_one(store: Arc<dyn EventStore>) {
@@ -149,4 +149,30 @@ pub async fn keys_are_put_read_and_destroyed(store: Arc<dyn EventStore>) {
     assert_eq!(store.get_key(tom).await.unwrap(), Some(key(2)));
     // Keys live beside the log, not in it.
     assert_eq!(store.head().await.unwrap(), 0);
+}
+
+pub async fn find_event_answers_by_id(store: Arc<dyn EventStore>) {
+    let sent = events(0..12);
+    for (i, chunk) in sent.chunks(4).enumerate() {
+        let name = ["a", "b", "c"][i];
+        must_append(&*store, name, ExpectedVersion::Any, chunk.to_vec()).await;
+    }
+    let log = whole_log(&*store).await;
+    // Every event is found by its id, equal to what a global read returns.
+    for recorded in &log {
+        let found = store
+            .find_event(recorded.event_id)
+            .await
+            .expect("find_event");
+        assert_eq!(found.as_ref(), Some(recorded));
+    }
+    // An id never appended, and the id of a refused append, are not found.
+    assert_eq!(store.find_event(EventId::new_v7()).await.unwrap(), None);
+    let refused = events(50..51);
+    let err = store
+        .append(stream("a"), ExpectedVersion::NoStream, refused.clone())
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict());
+    assert_eq!(store.find_event(refused[0].event_id).await.unwrap(), None);
 }

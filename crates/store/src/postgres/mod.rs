@@ -263,6 +263,18 @@ impl EventStore for PostgresStore {
         rows.iter().map(decode_row).collect()
     }
 
+    async fn find_event(&self, event_id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        let row = self
+            .reader()
+            .query_opt(
+                &format!("{SELECT_EVENT} WHERE e.event_id = $1"),
+                &[&event_id.0],
+            )
+            .await
+            .map_err(pg)?;
+        row.as_ref().map(decode_row).transpose()
+    }
+
     async fn head(&self) -> Result<u64, StoreError> {
         let row = self
             .reader()

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use suivi_domain::identity::{PupilKey, KEY_LEN};
-use suivi_domain::ids::PupilId;
+use suivi_domain::ids::{EventId, PupilId};
 use suivi_domain::{RecordedEvent, StreamName};
 use tokio::sync::{mpsc, oneshot, watch};
 use writer::{Job, Writer};
@@ -197,6 +197,22 @@ impl EventStore for SqliteStore {
                     events.push(decode(row, &reader.conn, &mut reader.names)?);
                 }
                 Ok(events)
+            })
+            .await
+    }
+
+    async fn find_event(&self, event_id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        self.readers
+            .run(move |reader| {
+                let mut select = reader
+                    .conn
+                    .prepare_cached(&format!("{SELECT_EVENT} WHERE event_id = ?1"))
+                    .map_err(db)?;
+                let mut rows = select.query([event_id.0.as_bytes()]).map_err(db)?;
+                match rows.next().map_err(db)? {
+                    Some(row) => Ok(Some(decode(row, &reader.conn, &mut reader.names)?)),
+                    None => Ok(None),
+                }
             })
             .await
     }
