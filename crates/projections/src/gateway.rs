@@ -227,7 +227,7 @@ impl Gateway {
                     Err(e) => {
                         // A retry of an already-applied command is refused by the rules
                         // (e.g. "already graded"); the store answers it by event id.
-                        if let Some(found) = self.replayed(event_id).await? {
+                        if let Some(found) = self.replayed(meta, event_id).await? {
                             return Ok(found);
                         }
                         return Err(e.into());
@@ -254,6 +254,14 @@ impl Gateway {
                     });
                 }
                 Err(e) if e.is_conflict() => continue,
+                // The id is taken: a retry of a command whose first attempt was committed
+                // (its events differ only by when they were decided) gets the first answer.
+                Err(StoreError::IdempotencyMismatch { .. }) => {
+                    if let Some(found) = self.replayed(meta, event_id).await? {
+                        return Ok(found);
+                    }
+                    return Err(StoreError::IdempotencyMismatch { event_id }.into());
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -262,9 +270,43 @@ impl Gateway {
         ))
     }
 
-    async fn replayed(&self, event_id: EventId) -> Result<Option<Executed>, CommandError> {
-        let _ = event_id;
-        Ok(None)
+    /// The answer to a retried command whose first attempt was committed: the log holds an
+    /// event with the command's id. The command's events are that one and those appended
+    /// with it (contiguous, same correlation and recording instant). Another school's or
+    /// another actor's event under that id is an id reused, not a retry.
+    async fn replayed(
+        &self,
+        meta: &Metadata,
+        event_id: EventId,
+    ) -> Result<Option<Executed>, CommandError> {
+        let Some(first) = self.store.find_event(event_id).await? else {
+            return Ok(None);
+        };
+        if first.school_id != meta.school_id || first.actor != meta.actor {
+            return Err(StoreError::IdempotencyMismatch { event_id }.into());
+        }
+        let decode = |recorded: &suivi_domain::RecordedEvent| {
+            recorded.decode().map_err(|error| CommandError::Decode {
+                position: recorded.global_position,
+                error,
+            })
+        };
+        let mut executed = Executed {
+            events: vec![decode(&first)?],
+            event_ids: vec![first.event_id],
+            last_position: first.global_position,
+        };
+        let following = self.store.read_all(first.global_position, 64).await?;
+        for recorded in following.iter().take_while(|e| {
+            e.correlation_id == first.correlation_id
+                && e.recorded_at == first.recorded_at
+                && e.actor == first.actor
+        }) {
+            executed.events.push(decode(recorded)?);
+            executed.event_ids.push(recorded.event_id);
+            executed.last_position = recorded.global_position;
+        }
+        Ok(Some(executed))
     }
 
     /// Decides every command against the state left by the previous ones and appends all
