@@ -1,6 +1,7 @@
-//! Opening a store from a URL: `memory:` or `sqlite:PATH`.
+//! Opening a store from a URL: `memory:`, `sqlite:PATH` or `postgres://…`.
 
 use crate::memory::MemoryStore;
+use crate::postgres::PostgresStore;
 use crate::sqlite::SqliteStore;
 use crate::{EventStore, StoreError};
 use std::path::PathBuf;
@@ -9,10 +10,18 @@ use std::sync::Arc;
 /// Opens the store a URL names:
 /// - `memory:` — an empty in-memory store;
 /// - `sqlite:PATH` — the SQLite file at PATH, created if missing (`sqlite:suivi.db`,
-///   `sqlite:/var/lib/suivi/suivi.db`; `sqlite://` followed by the path is accepted too).
+///   `sqlite:/var/lib/suivi/suivi.db`; `sqlite://` followed by the path is accepted too);
+/// - `postgres://user@host/db` (or `postgresql://`, with an optional `?schema=name`) — a
+///   PostgreSQL database whose schema `suivi migrate` has created; a database without it, or
+///   with a newer one, is refused with the reason.
 pub async fn open(url: &str) -> Result<Arc<dyn EventStore>, StoreError> {
     match parse(url)? {
         Target::Memory => Ok(Arc::new(MemoryStore::new())),
+        Target::Postgres => Ok(Arc::new(PostgresStore::connect(url).await?)),
+        #[cfg(feature = "kurrentdb")]
+        Target::KurrentDb => Ok(Arc::new(
+            crate::kurrentdb::KurrentDbStore::connect(url).await?,
+        )),
         Target::Sqlite(path) => {
             let store = tokio::task::spawn_blocking(move || SqliteStore::open(path))
                 .await
@@ -26,6 +35,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn EventStore>, StoreError> {
 enum Target {
     Memory,
     Sqlite(PathBuf),
+    Postgres,
+    #[cfg(feature = "kurrentdb")]
+    KurrentDb,
 }
 
 fn parse(url: &str) -> Result<Target, StoreError> {
@@ -51,11 +63,16 @@ fn parse(url: &str) -> Result<Target, StoreError> {
                 Ok(Target::Sqlite(PathBuf::from(path)))
             }
         }
-        "postgres" | "postgresql" => Err(invalid(
-            "the PostgreSQL adapter is not built yet; use sqlite:PATH or memory:",
+        "postgres" | "postgresql" => Ok(Target::Postgres),
+        #[cfg(feature = "kurrentdb")]
+        "kurrentdb" | "esdb" => Ok(Target::KurrentDb),
+        #[cfg(not(feature = "kurrentdb"))]
+        "kurrentdb" | "esdb" => Err(invalid(
+            "this binary was built without KurrentDB support; rebuild with `--features kurrentdb`",
         )),
         other => Err(invalid(&format!(
-            "unknown scheme {other:?}; expected memory: or sqlite:PATH (e.g. sqlite:suivi.db)"
+            "unknown scheme {other:?}; expected memory:, sqlite:PATH (e.g. sqlite:suivi.db) \
+             or postgres://user@host/db"
         ))),
     }
 }
@@ -92,9 +109,15 @@ mod tests {
     }
 
     #[test]
-    fn refuses_the_others_with_a_reason() {
-        assert!(reason("postgres://u@localhost/suivi").contains("PostgreSQL adapter is not built"));
-        assert!(reason("postgresql://localhost/suivi").contains("PostgreSQL adapter is not built"));
+    fn parses_postgres_and_refuses_the_others_with_a_reason() {
+        assert_eq!(
+            parse("postgres://u@localhost/suivi").unwrap(),
+            Target::Postgres
+        );
+        assert_eq!(
+            parse("postgresql://localhost/suivi").unwrap(),
+            Target::Postgres
+        );
         assert!(reason("sqlite:").contains("needs a file path"));
         assert!(reason("mysql://x").contains("unknown scheme \"mysql\""));
         assert!(reason("suivi.db").contains("expected a scheme"));

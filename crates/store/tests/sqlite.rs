@@ -217,7 +217,7 @@ async fn opens_by_url() {
 
     let memory = suivi_store::open("memory:").await.unwrap();
     assert_eq!(memory.head().await.unwrap(), 0);
-    let err = suivi_store::open("postgres://localhost/suivi")
+    let err = suivi_store::open("mysql://localhost/suivi")
         .await
         .err()
         .unwrap();
