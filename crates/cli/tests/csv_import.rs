@@ -60,7 +60,13 @@ fn the_sample_imports_into_an_empty_store_then_reimports_as_a_no_op() {
 
     let again = suivi(&["import", "--store", &store, sample.to_str().unwrap()]);
     assert!(again.ok(), "{}", again.stderr);
-    assert!(again.stdout.contains("0 event(s) written, 12 already present"), "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains("0 event(s) written, 12 already present"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(export(&store).len(), 36);
 
     // The same grade with another value is refused, naming the line and the conflict.
@@ -70,8 +76,16 @@ fn the_sample_imports_into_an_empty_store_then_reimports_as_a_no_op() {
     );
     let run = suivi(&["import", "--store", &store, changed.to_str().unwrap()]);
     assert!(!run.ok());
-    assert!(run.stderr.contains("line 2: pupil E1001 already has 14.5"), "{}", run.stderr);
-    assert!(run.stderr.contains("record a correction instead"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 2: pupil E1001 already has 14.5"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("record a correction instead"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(export(&store).len(), 36);
 }
 
@@ -113,7 +127,7 @@ fn malformed_files_are_refused_whole_with_line_and_reason() {
         ),
         (
             "missing column",
-            b"class;pupil_id;last_name;first_name;subject;subject_kind;assessment;date;period;scale;coefficient\n2nde 3;E1003;Petit;Chloé;Maths;general;DS 1;09/10/2025;T1;20;2\n".to_vec(),
+            "class;pupil_id;last_name;first_name;subject;subject_kind;assessment;date;period;scale;coefficient\n2nde 3;E1003;Petit;Chloé;Maths;general;DS 1;09/10/2025;T1;20;2\n".as_bytes().to_vec(),
             "line 1:",
             "lacks column(s) score",
         ),
@@ -159,7 +173,11 @@ fn malformed_files_are_refused_whole_with_line_and_reason() {
             .lines()
             .any(|l| l.contains(&wanted) && l.contains(reason));
         assert!(hit, "{what}: expected {line} {reason:?} in\n{}", run.stderr);
-        assert!(run.stdout.contains("nothing of this file was written"), "{what}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("nothing of this file was written"),
+            "{what}: {}",
+            run.stdout
+        );
         assert_eq!(export(&store).len(), before, "{what}: the log changed");
     }
 }
@@ -180,14 +198,30 @@ fn every_bad_line_is_listed_and_skip_bad_writes_exactly_the_good_rows() {
     let run = suivi(&["import", "--store", &store, file.to_str().unwrap()]);
     assert!(!run.ok());
     for line in ["line 3:", "line 5:", "line 6:"] {
-        assert!(run.stderr.contains(line), "{line} missing from\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(line),
+            "{line} missing from\n{}",
+            run.stderr
+        );
     }
-    assert!(run.stderr.contains("pupil E1005 is new: last_name and first_name are needed"));
+    assert!(run
+        .stderr
+        .contains("pupil E1005 is new: last_name and first_name are needed"));
     assert_eq!(export(&store).len(), 0);
 
-    let run = suivi(&["import", "--store", &store, "--skip-bad", file.to_str().unwrap()]);
+    let run = suivi(&[
+        "import",
+        "--store",
+        &store,
+        "--skip-bad",
+        file.to_str().unwrap(),
+    ]);
     assert!(run.ok(), "{}", run.stderr);
-    assert!(run.stdout.contains("3 bad line(s) skipped"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("3 bad line(s) skipped"),
+        "{}",
+        run.stdout
+    );
     let log = export(&store);
     // Three good rows: E1001, E1003, E1006. Nothing of the bad ones, not even their pupils.
     assert_eq!(
@@ -216,7 +250,14 @@ fn a_comma_separated_file_with_iso_dates_joins_the_school_already_there() {
                 2nde 3,E1001,Martin,Léa,SVT,general,TP 1,2026-03-12,T3,\"13,5\",20,1\n\
                 2nde 3,E1004,Durand,Zoé,SVT,general,TP 1,2026-03-12,T3,17.25,20,1\n";
     let file = s.write("more.csv", text.as_bytes());
-    let run = suivi(&["import", "--store", &store, "--school-name", "Autre", file.to_str().unwrap()]);
+    let run = suivi(&[
+        "import",
+        "--store",
+        &store,
+        "--school-name",
+        "Autre",
+        file.to_str().unwrap(),
+    ]);
     assert!(run.ok(), "{}", run.stderr);
     let log = export(&store);
     let added = count_by_type(&log[36..]);
@@ -231,5 +272,8 @@ fn a_comma_separated_file_with_iso_dates_joins_the_school_already_there() {
             ("GradeRecorded", 2),
         ])
     );
-    assert_eq!(log[36]["stream"], log[0]["stream"], "the same school's stream");
+    assert_eq!(
+        log[36]["stream"], log[0]["stream"],
+        "the same school's stream"
+    );
 }

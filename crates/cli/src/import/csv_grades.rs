@@ -98,9 +98,11 @@ pub fn parse(bytes: &[u8]) -> Parsed {
                 break;
             }
         }
+        // The reader's own line count points at the blank lines it skipped before a
+        // record; a person opening the file wants the line the record is on.
         let line = record
             .position()
-            .map_or(line, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+            .map_or(line, |p| record_line(body, p.byte()));
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -135,6 +137,20 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         }
     }
     parsed
+}
+
+/// The 1-based line of the first non-blank byte at or after `offset`.
+fn record_line(body: &[u8], offset: u64) -> usize {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(body.len());
+    let before = body[..start].iter().filter(|b| **b == b'\n').count();
+    let skipped = body[start..]
+        .iter()
+        .take_while(|b| matches!(b, b'\n' | b'\r'))
+        .filter(|b| **b == b'\n')
+        .count();
+    before + skipped + 1
 }
 
 fn header(record: &csv::ByteRecord, delimiter: u8) -> Result<[usize; 12], String> {
@@ -293,7 +309,13 @@ mod tests {
             .contains("subject_kind"));
         let p = one("2nde 3;E1;Martin");
         assert!(p.errors[0].reason.contains("3 field(s)"), "{:?}", p.errors);
-        let p = parse(&[HEADER.as_bytes(), b"2nde;E1;\xff\xfe;L;M;general;DS;2025-10-09;T1;1;20;1\n"].concat());
+        let p = parse(
+            &[
+                HEADER.as_bytes(),
+                b"2nde;E1;\xff\xfe;L;M;general;DS;2025-10-09;T1;1;20;1\n",
+            ]
+            .concat(),
+        );
         assert!(p.errors[0].reason.contains("UTF-8"), "{:?}", p.errors);
     }
 }
