@@ -58,7 +58,11 @@ pub async fn load_demo_into(gateway: &Gateway) -> anyhow::Result<DemoSummary> {
     }
     let mut importer = Importer::new(gateway, ImportOptions::default()).await?;
     let report = importer
-        .import_bytes("fixtures/demo/events.jsonl", Format::Jsonl, DEMO_EVENTS.as_bytes())
+        .import_bytes(
+            "fixtures/demo/events.jsonl",
+            Format::Jsonl,
+            DEMO_EVENTS.as_bytes(),
+        )
         .await?;
     if let Some(e) = report.errors.first() {
         anyhow::bail!(
@@ -148,7 +152,12 @@ impl fmt::Display for DemoSummary {
         if let Some(school) = self.school_id {
             writeln!(f, "school {school}")?;
         }
-        writeln!(f, "{} pupils in {} classes:", self.pupils, self.classes.len())?;
+        writeln!(
+            f,
+            "{} pupils in {} classes:",
+            self.pupils,
+            self.classes.len()
+        )?;
         for class in &self.classes {
             writeln!(f, "  {:<16} {:>3} pupils", class.name, class.pupils)?;
         }

@@ -6,8 +6,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use suivi_cli::import::{ImportOptions, Importer};
-use suivi_cli::{demo, export, fixtures, progress};
+use suivi_cli::{demo, export, fixtures, migrate, progress};
 use suivi_projections::gateway::Gateway;
+
+#[cfg(feature = "analytics")]
+mod analytics_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +25,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the GraphQL API (GraphiQL page at /, subscriptions at /graphql/ws).
+    Serve(ServeArgs),
+    /// Run one GraphQL query or mutation in process and print the JSON answer.
+    Query(QueryArgs),
+    /// Create or upgrade a PostgreSQL store's schema, or copy a log into an empty store.
+    Migrate(MigrateArgs),
     /// Import event files (.jsonl: envelopes or commands) and grade exports (.csv).
     Import(ImportArgs),
     /// Write the log as JSON Lines, one recorded event per line.
@@ -33,6 +42,58 @@ enum Command {
     },
     /// Load the demo school (fixtures/demo) into a fresh store and summarise it.
     Demo(DemoArgs),
+    /// Documents built with polars (needs `--features analytics`).
+    #[cfg(feature = "analytics")]
+    Report {
+        #[command(subcommand)]
+        command: analytics_cmd::ReportCommand,
+    },
+    /// Recompute every dashboard figure with polars and compare with the projections
+    /// (needs `--features analytics`); exits non-zero on any difference.
+    #[cfg(feature = "analytics")]
+    Check(analytics_cmd::CheckArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Store URL: sqlite:PATH, postgres://user@host/db or memory:. With --demo and no
+    /// --store, a fresh SQLite file in a temporary directory.
+    #[arg(long, env = "SUIVI_STORE")]
+    store: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Load the demo school into an empty store and run a simulated class session.
+    #[arg(long)]
+    demo: bool,
+    /// The school to serve when the store holds several.
+    #[arg(long)]
+    school: Option<uuid::Uuid>,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    #[arg(long, env = "SUIVI_STORE", default_value = "sqlite:suivi.db")]
+    store: String,
+    /// The GraphQL document, e.g. '{ classes { name } }'.
+    query: String,
+    /// Variables as a JSON object.
+    #[arg(long)]
+    variables: Option<String>,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// The PostgreSQL store whose schema to create or upgrade.
+    #[arg(long, env = "SUIVI_STORE", conflicts_with_all = ["from", "to"], required_unless_present_all = ["from", "to"])]
+    store: Option<String>,
+    /// Copy this log (e.g. sqlite:suivi.db)…
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// …into this empty store (e.g. postgres://postgres@127.0.0.1/test), migrated first if
+    /// it is PostgreSQL.
+    #[arg(long, requires = "from")]
+    to: Option<String>,
 }
 
 #[derive(Args)]
@@ -58,12 +119,22 @@ struct ImportArgs {
 struct ExportArgs {
     #[arg(long, env = "SUIVI_STORE", default_value = "sqlite:suivi.db")]
     store: String,
-    /// First global position to export (positions start at 1).
+    /// jsonl (the log, which `import` reads back), or parquet / csv (tables per event
+    /// family and read model, with `--features analytics`; `--out` is then a directory).
+    #[arg(long, default_value = "jsonl")]
+    format: String,
+    /// First global position to export (positions start at 1; jsonl only).
     #[arg(long, default_value_t = 1)]
     from: u64,
-    /// Output file (default: standard output).
+    /// Output file for jsonl (default: standard output); directory for parquet and csv.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// parquet/csv: pupils' ids and names instead of pseudonyms (administrators only).
+    #[arg(long)]
+    with_names: bool,
+    /// parquet/csv: the key of the pseudonyms (same key, same pseudonyms).
+    #[arg(long, env = "SUIVI_PSEUDONYM_KEY", hide_env_values = true)]
+    pseudonym_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -92,15 +163,23 @@ struct DemoArgs {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The server says what it does (info); one-shot commands only warn. RUST_LOG overrides.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "warn,suivi=info,suivi_graphql=info,suivi_cli=info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
@@ -119,25 +198,33 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Import(args) => import(args).await,
-        Command::Export(args) => {
-            let store = open(&args.store).await?;
-            let count = match &args.out {
-                Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    let mut out = std::io::BufWriter::new(file);
-                    export::export(store.as_ref(), args.from, &mut out, true).await?
-                }
-                None => {
-                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                    export::export(store.as_ref(), args.from, &mut out, false).await?
-                }
+        Command::Serve(args) => serve(args).await,
+        Command::Query(args) => {
+            let variables = match &args.variables {
+                Some(text) => Some(
+                    serde_json::from_str::<serde_json::Value>(text)
+                        .context("--variables is not a JSON object")?,
+                ),
+                None => None,
             };
-            if let Some(path) = &args.out {
-                eprintln!("{count} event(s) written to {}", path.display());
-            }
-            Ok(ExitCode::SUCCESS)
+            let answer = suivi_graphql::query_once(&args.store, &args.query, variables).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            let failed = answer
+                .get("errors")
+                .and_then(|e| e.as_array())
+                .is_some_and(|e| !e.is_empty());
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
+        Command::Migrate(args) => migrate_command(args).await,
+        Command::Export(args) => export_command(args).await,
+        #[cfg(feature = "analytics")]
+        Command::Report { command } => analytics_cmd::run_report(command).await,
+        #[cfg(feature = "analytics")]
+        Command::Check(args) => analytics_cmd::run_check(args).await,
         Command::Fixtures {
             command: FixturesCommand::Generate(args),
         } => {
@@ -166,6 +253,131 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn export_command(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    match args.format.as_str() {
+        "jsonl" => {}
+        #[cfg(feature = "analytics")]
+        "parquet" | "csv" => {
+            let Some(out) = args.out else {
+                anyhow::bail!("--format {} needs --out DIR", args.format);
+            };
+            return analytics_cmd::run_table_export(analytics_cmd::TableExportArgs {
+                store: args.store,
+                format: args.format,
+                out,
+                with_names: args.with_names,
+                pseudonym_key: args.pseudonym_key,
+            })
+            .await;
+        }
+        #[cfg(not(feature = "analytics"))]
+        "parquet" | "csv" => anyhow::bail!(
+            "--format {} is built with polars: build with `--features analytics` \
+             (cargo run --release --features analytics --bin suivi -- export …)",
+            args.format
+        ),
+        other => anyhow::bail!("unknown --format {other:?}: jsonl, parquet or csv"),
+    }
+    let store = open(&args.store).await?;
+    let count = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            export::export(store.as_ref(), args.from, &mut out, true).await?
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            export::export(store.as_ref(), args.from, &mut out, false).await?
+        }
+    };
+    if let Some(path) = &args.out {
+        eprintln!("{count} event(s) written to {}", path.display());
+    }
+    close(store).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let store_url = match args.store {
+        Some(url) => url,
+        None if args.demo => demo::fresh_store_url()?,
+        None => "sqlite:suivi.db".to_owned(),
+    };
+    let loader: suivi_graphql::DemoLoader = Box::new(|store| {
+        Box::pin(async move {
+            let summary = demo::load_demo(store)
+                .await
+                .map_err(|e| -> suivi_graphql::BoxError { e.to_string().into() })?;
+            tracing::info!(
+                events = summary.events_written,
+                pupils = summary.pupils,
+                classes = summary.classes.len(),
+                "demo school loaded"
+            );
+            Ok(())
+        })
+    });
+    let config = suivi_graphql::ServeConfig {
+        store_url,
+        addr: args.addr,
+        demo: args.demo,
+        school: args.school.map(suivi_domain::ids::SchoolId),
+    };
+    suivi_graphql::serve(config, Some(loader)).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate_command(args: MigrateArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(from), Some(to)) = (&args.from, &args.to) {
+        if is_postgres(to) {
+            let applied = suivi_store::postgres::PostgresStore::migrate(to).await?;
+            report_migrations(to, &applied);
+        }
+        let source = open(from).await?;
+        let target = open(to).await?;
+        let report = migrate::copy_log(source.as_ref(), target.as_ref(), true).await?;
+        println!("{from} -> {to}\n{report}");
+        close(source).await;
+        close(target).await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(url) = args.store else {
+        anyhow::bail!("say which store: --store postgres://… or --from URL --to URL");
+    };
+    if !is_postgres(&url) {
+        anyhow::bail!(
+            "{url}: only a PostgreSQL store has a schema to migrate (SQLite files are created \
+             and upgraded when opened)"
+        );
+    }
+    let applied = suivi_store::postgres::PostgresStore::migrate(&url).await?;
+    report_migrations(&url, &applied);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn report_migrations(url: &str, applied: &[i32]) {
+    let redacted = url.split('?').next().unwrap_or(url);
+    if applied.is_empty() {
+        println!(
+            "{redacted}: schema already at version {}",
+            suivi_store::postgres::migrations::latest()
+        );
+    } else {
+        println!("{redacted}: applied migration(s) {applied:?}");
+    }
+}
+
+/// Drops a store off the runtime's threads: the embedded store's writer finishes what is
+/// queued and fsyncs before the process exits.
+async fn close(store: std::sync::Arc<dyn suivi_store::EventStore>) {
+    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
+}
+
 async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn suivi_store::EventStore>> {
     suivi_store::open(url)
         .await
@@ -178,7 +390,11 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let report = suivi_cli::import::load_keys(store.as_ref(), &bytes).await?;
         if !report.errors.is_empty() {
-            eprintln!("{}: {} bad line(s), no key loaded:", path.display(), report.errors.len());
+            eprintln!(
+                "{}: {} bad line(s), no key loaded:",
+                path.display(),
+                report.errors.len()
+            );
             for e in &report.errors {
                 eprintln!("  {e}");
             }

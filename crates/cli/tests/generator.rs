@@ -10,8 +10,16 @@ use std::path::Path;
 
 fn generate(dir: &Path, seed: &str, classes: &str, pupils: &str) {
     let run = suivi(&[
-        "fixtures", "generate", "--out", dir.to_str().unwrap(), "--seed", seed, "--classes",
-        classes, "--pupils-per-class", pupils,
+        "fixtures",
+        "generate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--seed",
+        seed,
+        "--classes",
+        classes,
+        "--pupils-per-class",
+        pupils,
     ]);
     assert!(run.ok(), "{}", run.stderr);
 }
@@ -57,17 +65,38 @@ fn every_generated_event_passes_the_domain_on_import() {
     let store = s.store("s.db");
     let keys = dir.join("keys.jsonl");
     let events = dir.join("events.jsonl");
-    let run = suivi(&["import", "--store", &store, "--keys", keys.to_str().unwrap(), events.to_str().unwrap()]);
+    let run = suivi(&[
+        "import",
+        "--store",
+        &store,
+        "--keys",
+        keys.to_str().unwrap(),
+        events.to_str().unwrap(),
+    ]);
     assert!(run.ok(), "{}", run.stderr);
     assert!(run.stdout.contains("60 key(s) loaded"), "{}", run.stdout);
     let log = export(&store);
     assert_eq!(count_by_type(&log), count_by_type(&generated));
     for family in [
-        "GradeRecorded", "GradeCorrected", "AbsenceRecorded", "AbsenceJustified", "LatenessRecorded",
-        "HomeworkDeposited", "QuestionAnswered", "AttemptSubmitted", "StepFailed", "StepCompleted",
-        "CompetencyAssessed", "CompetencyValidated", "PupilTransferred", "GuardianLinked",
+        "GradeRecorded",
+        "GradeCorrected",
+        "AbsenceRecorded",
+        "AbsenceJustified",
+        "LatenessRecorded",
+        "HomeworkDeposited",
+        "QuestionAnswered",
+        "AttemptSubmitted",
+        "StepFailed",
+        "StepCompleted",
+        "CompetencyAssessed",
+        "CompetencyValidated",
+        "PupilTransferred",
+        "GuardianLinked",
     ] {
-        assert!(count_by_type(&log).get(family).is_some_and(|n| *n > 0), "no {family}");
+        assert!(
+            count_by_type(&log).get(family).is_some_and(|n| *n > 0),
+            "no {family}"
+        );
     }
 }
 
@@ -87,18 +116,31 @@ fn grades(events: &[Value]) -> Grades {
         let p = &e["payload"];
         match e["event_type"].as_str().unwrap() {
             "SubjectDefined" => {
-                kind_of_subject.insert(p["subject_id"].to_string(), p["kind"].as_str().unwrap().to_owned());
+                kind_of_subject.insert(
+                    p["subject_id"].to_string(),
+                    p["kind"].as_str().unwrap().to_owned(),
+                );
             }
             "AssessmentScheduled" => {
-                assessments.insert(p["assessment_id"].to_string(), (p["subject_id"].to_string(), p["scale"].as_f64().unwrap()));
+                assessments.insert(
+                    p["assessment_id"].to_string(),
+                    (p["subject_id"].to_string(), p["scale"].as_f64().unwrap()),
+                );
             }
             "GradeRecorded" | "GradeCorrected" => {
-                latest.insert((p["assessment_id"].to_string(), p["pupil_id"].to_string()), p["grade"].clone());
+                latest.insert(
+                    (p["assessment_id"].to_string(), p["pupil_id"].to_string()),
+                    p["grade"].clone(),
+                );
             }
             _ => {}
         }
     }
-    let mut out = Grades { by_pupil: BTreeMap::new(), all: Vec::new(), marks: BTreeMap::new() };
+    let mut out = Grades {
+        by_pupil: BTreeMap::new(),
+        all: Vec::new(),
+        marks: BTreeMap::new(),
+    };
     for ((assessment, pupil), grade) in latest {
         let (subject, scale) = &assessments[&assessment];
         match grade {
@@ -146,9 +188,18 @@ fn the_generated_school_looks_like_a_lycee() {
         .map(|(gen, voc)| mean(voc) - mean(gen))
         .collect();
     assert!(gaps.len() >= 20, "{} pupils with both kinds", gaps.len());
-    assert!(gaps.iter().any(|g| *g >= 3.0), "no vocational-strong pupil: {gaps:?}");
-    assert!(gaps.iter().any(|g| *g <= -3.0), "no general-strong pupil: {gaps:?}");
-    assert!(gaps.iter().any(|g| g.abs() < 1.0), "no balanced pupil: {gaps:?}");
+    assert!(
+        gaps.iter().any(|g| *g >= 3.0),
+        "no vocational-strong pupil: {gaps:?}"
+    );
+    assert!(
+        gaps.iter().any(|g| *g <= -3.0),
+        "no general-strong pupil: {gaps:?}"
+    );
+    assert!(
+        gaps.iter().any(|g| g.abs() < 1.0),
+        "no balanced pupil: {gaps:?}"
+    );
 
     // QCM: attempts never exceed the maximum, and some pupils retried.
     let mut max = HashMap::new();
@@ -157,10 +208,15 @@ fn the_generated_school_looks_like_a_lycee() {
         let p = &e["payload"];
         match e["event_type"].as_str().unwrap() {
             "QuizPublished" => {
-                max.insert(p["quiz_id"].to_string(), p["max_attempts"].as_u64().unwrap());
+                max.insert(
+                    p["quiz_id"].to_string(),
+                    p["max_attempts"].as_u64().unwrap(),
+                );
             }
             "AttemptStarted" => {
-                *attempts.entry((p["quiz_id"].to_string(), p["pupil_id"].to_string())).or_default() += 1;
+                *attempts
+                    .entry((p["quiz_id"].to_string(), p["pupil_id"].to_string()))
+                    .or_default() += 1;
             }
             _ => {}
         }
@@ -177,24 +233,42 @@ fn the_generated_school_looks_like_a_lycee() {
         let key = (p["parcours_id"].to_string(), p["pupil_id"].to_string());
         match e["event_type"].as_str().unwrap() {
             "ParcoursPublished" => {
-                steps.insert(p["parcours_id"].to_string(), p["steps"].as_array().unwrap().len());
+                steps.insert(
+                    p["parcours_id"].to_string(),
+                    p["steps"].as_array().unwrap().len(),
+                );
             }
             "StepCompleted" => {
-                completed.entry(key).or_default().insert(p["step_id"].to_string());
+                completed
+                    .entry(key)
+                    .or_default()
+                    .insert(p["step_id"].to_string());
             }
             "StepFailed" => {
-                *failures.entry((key.0, key.1, p["step_id"].to_string())).or_default() += 1;
+                *failures
+                    .entry((key.0, key.1, p["step_id"].to_string()))
+                    .or_default() += 1;
             }
             _ => {}
         }
     }
-    assert!(completed.iter().any(|((parcours, _), done)| done.len() == steps[parcours]), "nobody finished a parcours");
+    assert!(
+        completed
+            .iter()
+            .any(|((parcours, _), done)| done.len() == steps[parcours]),
+        "nobody finished a parcours"
+    );
     assert!(failures.values().any(|n| *n >= 3), "nobody stalled");
 
     // Attendance clusters: the most absent pupil misses far more than the median pupil.
     let mut absences: HashMap<String, usize> = HashMap::new();
-    for e in events.iter().filter(|e| e["event_type"] == "AbsenceRecorded") {
-        *absences.entry(e["payload"]["pupil_id"].to_string()).or_default() += 1;
+    for e in events
+        .iter()
+        .filter(|e| e["event_type"] == "AbsenceRecorded")
+    {
+        *absences
+            .entry(e["payload"]["pupil_id"].to_string())
+            .or_default() += 1;
     }
     let mut counts: Vec<usize> = absences.values().copied().collect();
     counts.sort();
@@ -205,7 +279,10 @@ fn the_generated_school_looks_like_a_lycee() {
         .iter()
         .map(|e| chrono::DateTime::parse_from_rfc3339(e["occurred_at"].as_str().unwrap()).unwrap())
         .collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "occurred_at goes back in time");
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "occurred_at goes back in time"
+    );
     assert_eq!(times[0].date_naive().to_string(), "2025-08-28");
     assert!(times.last().unwrap().date_naive().to_string().as_str() <= "2026-07-04");
 }

@@ -38,7 +38,12 @@ fn a_command_file_is_decided_and_recorded_by_the_importer() {
     // A second run re-decides the commands: the domain refuses them, nothing is written.
     let run = suivi(&["import", "--store", &store, file.to_str().unwrap()]);
     assert!(!run.ok());
-    assert!(run.stderr.contains("line 1: school 0193a6a4-0000-7000-8000-000000000001 is already registered"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 1: school 0193a6a4-0000-7000-8000-000000000001 is already registered"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(export(&store).len(), 6);
 }
 
@@ -49,14 +54,25 @@ fn envelopes_keep_their_ids_and_a_reimport_writes_nothing() {
     let file = s.write("commands.jsonl", commands().as_bytes());
     assert!(suivi(&["import", "--store", &first, file.to_str().unwrap()]).ok());
     let exported = s.path("export.jsonl");
-    assert!(suivi(&["export", "--store", &first, "--out", exported.to_str().unwrap()]).ok());
+    assert!(suivi(&[
+        "export",
+        "--store",
+        &first,
+        "--out",
+        exported.to_str().unwrap()
+    ])
+    .ok());
 
     let second = s.store("second.db");
     let run = suivi(&["import", "--store", &second, exported.to_str().unwrap()]);
     assert!(run.ok(), "{}", run.stderr);
     let run = suivi(&["import", "--store", &second, exported.to_str().unwrap()]);
     assert!(run.ok(), "{}", run.stderr);
-    assert!(run.stdout.contains("0 event(s) written, 6 already present"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("0 event(s) written, 6 already present"),
+        "{}",
+        run.stdout
+    );
     let (a, b) = (export(&first), export(&second));
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
@@ -74,7 +90,9 @@ fn a_mixed_file_and_commands_after_envelopes_of_the_same_school() {
     let exported = suivi(&["export", "--store", &first]).stdout;
     let mixed = format!(
         "{exported}{}\n",
-        format_args!(r#"{{"command":"RecordLateness","lateness_id":"0193a6a4-0000-7000-8000-000000000006","pupil_id":"{PUPIL}","at":"2025-10-03T06:10:00Z","minutes":10}}"#)
+        format_args!(
+            r#"{{"command":"RecordLateness","lateness_id":"0193a6a4-0000-7000-8000-000000000006","pupil_id":"{PUPIL}","at":"2025-10-03T06:10:00Z","minutes":10}}"#
+        )
     );
     let file = s.write("mixed.jsonl", mixed.as_bytes());
     let second = s.store("second.db");
@@ -95,13 +113,18 @@ fn broken_lines_are_named_and_nothing_is_written() {
     let exported = suivi(&["export", "--store", &store]).stdout;
     let mut lines: Vec<String> = exported.lines().map(str::to_owned).collect();
     let lateness = lines.pop().unwrap();
-    let wrong_stream = lateness.replace(&format!("attendance-{PUPIL}"), &format!("attendance-{CLASS}"));
+    let wrong_stream = lateness.replace(
+        &format!("attendance-{PUPIL}"),
+        &format!("attendance-{CLASS}"),
+    );
     let bad = [
         r#"{"command":"RecordLateness","pupil_id": oops}"#.to_owned(),
         r#"{"hello":"world"}"#.to_owned(),
         r#"{"command":"FlyToTheMoon"}"#.to_owned(),
         wrong_stream,
-        format!(r#"{{"command":"RecordLateness","lateness_id":"0193a6a4-0000-7000-8000-000000000009","pupil_id":"{PUPIL}","at":"2025-10-02T06:05:00Z","minutes":500,"school_id":"{SCHOOL}"}}"#),
+        format!(
+            r#"{{"command":"RecordLateness","lateness_id":"0193a6a4-0000-7000-8000-000000000009","pupil_id":"{PUPIL}","at":"2025-10-02T06:05:00Z","minutes":500,"school_id":"{SCHOOL}"}}"#
+        ),
     ];
     let file = s.write("bad.jsonl", bad.join("\n").as_bytes());
     let run = suivi(&["import", "--store", &store, file.to_str().unwrap()]);
@@ -114,13 +137,21 @@ fn broken_lines_are_named_and_nothing_is_written() {
         "belongs in stream attendance-0193a6a4-0000-7000-8000-000000000004",
         "line 5: invalid lateness: 500 minutes is not between 1 and 240",
     ] {
-        assert!(run.stderr.contains(expected), "{expected:?} missing from\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{expected:?} missing from\n{}",
+            run.stderr
+        );
     }
     assert_eq!(export(&store).len(), 6);
     let junk = s.write("junk.jsonl", b"\xff\xfe{\n{\"command\":\n");
     let run = suivi(&["import", "--store", &store, junk.to_str().unwrap()]);
     assert!(!run.ok());
-    assert!(run.stderr.contains("line 1: is not valid UTF-8"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 1: is not valid UTF-8"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("line 2: not JSON"), "{}", run.stderr);
     assert_eq!(export(&store).len(), 6);
 }

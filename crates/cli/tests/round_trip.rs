@@ -66,15 +66,28 @@ fn export_import_export_is_identical_but_for_recorded_at() {
     let s = Scratch::new();
     let dir = s.path("gen");
     let run = suivi(&[
-        "fixtures", "generate", "--out", dir.to_str().unwrap(), "--seed", "7", "--classes", "2",
-        "--pupils-per-class", "10",
+        "fixtures",
+        "generate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--seed",
+        "7",
+        "--classes",
+        "2",
+        "--pupils-per-class",
+        "10",
     ]);
     assert!(run.ok(), "{}", run.stderr);
     let (events, keys) = (dir.join("events.jsonl"), dir.join("keys.jsonl"));
 
     let first = s.store("first.db");
     let run = suivi(&[
-        "import", "--store", &first, "--keys", keys.to_str().unwrap(), events.to_str().unwrap(),
+        "import",
+        "--store",
+        &first,
+        "--keys",
+        keys.to_str().unwrap(),
+        events.to_str().unwrap(),
     ]);
     assert!(run.ok(), "{}", run.stderr);
     let a = s.path("a.jsonl");
@@ -119,7 +132,11 @@ fn export_import_export_is_identical_but_for_recorded_at() {
     // Export from a position.
     let tail = suivi(&["export", "--store", &second, "--from", "11"]);
     assert!(tail.ok());
-    let tail: Vec<Exported> = tail.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let tail: Vec<Exported> = tail
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(tail.len(), a.len() - 10);
     assert_eq!(tail[0].global_position, 11);
 }

@@ -33,7 +33,10 @@ use uuid::Uuid;
 const NAMESPACE: Uuid = Uuid::from_u128(0x7c3e_51a0_4b8e_4f6a_9d0c_2e61_b5f3_a8d4);
 
 pub fn school_id_for(name: &str) -> SchoolId {
-    SchoolId(Uuid::new_v5(&NAMESPACE, format!("school/{}", name.trim()).as_bytes()))
+    SchoolId(Uuid::new_v5(
+        &NAMESPACE,
+        format!("school/{}", name.trim()).as_bytes(),
+    ))
 }
 
 /// What to do for a row, in order.
@@ -115,7 +118,10 @@ impl<'a> Planner<'a> {
     }
 
     fn run(mut self, rows: &[Row], excluded: &BTreeSet<usize>) -> Plan {
-        let rows: Vec<&Row> = rows.iter().filter(|r| !excluded.contains(&r.line)).collect();
+        let rows: Vec<&Row> = rows
+            .iter()
+            .filter(|r| !excluded.contains(&r.line))
+            .collect();
         if let Err(e) = self.school_and_year(&rows) {
             self.plan.errors.push(e);
             return self.plan;
@@ -134,7 +140,12 @@ impl<'a> Planner<'a> {
         self.plan
     }
 
-    fn decide(&mut self, line: usize, occurred_at: DateTime<Utc>, command: Command) -> Result<(), String> {
+    fn decide(
+        &mut self,
+        line: usize,
+        occurred_at: DateTime<Utc>,
+        command: Command,
+    ) -> Result<(), String> {
         let events = decide(&self.state, command.clone()).map_err(|e| e.to_string())?;
         for event in &events {
             self.state.evolve(event);
@@ -163,7 +174,9 @@ impl<'a> Planner<'a> {
             .max_by_key(|(count, line, _)| (*count, std::cmp::Reverse(*line)));
         let fail = |line: usize, reason: String| LineError { line, reason };
         if !self.state.registered {
-            let start = inferred.as_ref().map_or(first.date, |(_, _, y)| y.starts_on);
+            let start = inferred
+                .as_ref()
+                .map_or(first.date, |(_, _, y)| y.starts_on);
             let school_id = self.input.school_id;
             self.decide(
                 first.line,
@@ -244,7 +257,12 @@ impl<'a> Planner<'a> {
             }
         };
 
-        let subject_id = match self.state.subjects.iter().find(|(_, s)| s.name == row.subject) {
+        let subject_id = match self
+            .state
+            .subjects
+            .iter()
+            .find(|(_, s)| s.name == row.subject)
+        {
             Some((id, s)) if s.kind == row.kind => *id,
             Some((_, s)) => {
                 return Err(format!(
@@ -316,7 +334,10 @@ impl<'a> Planner<'a> {
 
         let assessment_id = AssessmentId(v5(
             school,
-            &format!("assessment/{class_id}/{subject_id}/{}/{}", row.date, row.assessment),
+            &format!(
+                "assessment/{class_id}/{subject_id}/{}/{}",
+                row.date, row.assessment
+            ),
         ));
         match self.state.assessments.get(&assessment_id) {
             Some(existing) if existing.scale != row.scale => {
@@ -403,7 +424,10 @@ impl<'a> Planner<'a> {
                 row.external_id
             ));
         }
-        let pupil_id = PupilId(v5(self.input.school_id, &format!("pupil/{}", row.external_id)));
+        let pupil_id = PupilId(v5(
+            self.input.school_id,
+            &format!("pupil/{}", row.external_id),
+        ));
         // Decided with a stand-in seal: the real one needs the key, minted only once the
         // whole file is known to be good.
         let stand_in = Sealed {

@@ -23,7 +23,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use suivi_domain::ids::{CorrelationId, EventId, SchoolId};
-use suivi_domain::{check, decide, Actor, Command, Event, Metadata, NewEvent, SchoolState, StreamName};
+use suivi_domain::{
+    check, decide, Actor, Command, Event, Metadata, NewEvent, SchoolState, StreamName,
+};
 
 /// Just enough of a line to tell what it is.
 #[derive(Deserialize)]

@@ -84,7 +84,9 @@ pub fn count_by_type(events: &[serde_json::Value]) -> BTreeMap<String, usize> {
 }
 
 pub fn repo_file(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
 }
 
 pub fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {

@@ -1,0 +1,215 @@
+//! `suivi migrate --from URL --to URL`: copies a log into an empty store (typically the
+//! embedded SQLite file into PostgreSQL) keeping event ids, streams, stream versions, order
+//! and global positions, copies the key table of every pupil the log registers, then proves
+//! the copy with a checksum computed over both stores.
+//!
+//! The checksum is SHA-256 over every event in log order: position, id, stream, version,
+//! type, schema version, `occurred_at` (µs), school, actor, correlation, causation and the
+//! payload bytes. `recorded_at` is left out on purpose: it is when *a* store recorded the
+//! event, and the target records it now.
+
+use crate::progress;
+use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use suivi_domain::events::PupilRegistered;
+use suivi_domain::{Event, NewEvent, RecordedEvent};
+use suivi_store::{AppendRequest, EventStore, ExpectedVersion};
+
+const BATCH: usize = 5_000;
+
+/// What a checksum covers: how many events, up to which position, and their digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogChecksum {
+    pub events: u64,
+    pub head: u64,
+    pub sha256: String,
+}
+
+impl fmt::Display for LogChecksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} events, head {}, sha256 {}",
+            self.events, self.head, self.sha256
+        )
+    }
+}
+
+fn feed(hash: &mut Sha256, event: &RecordedEvent) {
+    let opt = |id: Option<String>| id.unwrap_or_default();
+    let line = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}",
+        event.global_position,
+        event.event_id,
+        event.stream,
+        event.stream_version,
+        event.event_type,
+        event.schema_version,
+        event.occurred_at.timestamp_micros(),
+        event.school_id,
+        event.actor,
+        opt(event.correlation_id.map(|c| c.to_string())),
+        opt(event.causation_id.map(|c| c.to_string())),
+    );
+    hash.update(line.as_bytes());
+    hash.update(event.payload.get().as_bytes());
+    hash.update(b"\n");
+}
+
+/// The checksum of a whole log, read in batches from the start.
+pub async fn log_checksum(store: &dyn EventStore) -> anyhow::Result<LogChecksum> {
+    let mut hash = Sha256::new();
+    let mut after = 0;
+    let mut events = 0;
+    loop {
+        let batch = store.read_all(after, BATCH).await?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        for event in &batch {
+            if event.global_position != after + 1 {
+                bail!(
+                    "the log has a gap: position {} follows {after}",
+                    event.global_position
+                );
+            }
+            feed(&mut hash, event);
+            after = event.global_position;
+        }
+        after = last.global_position;
+        events += batch.len() as u64;
+    }
+    Ok(LogChecksum {
+        events,
+        head: after,
+        sha256: format!("{:x}", hash.finalize()),
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct CopyReport {
+    pub events: u64,
+    pub keys: u64,
+    /// Pupils the log registers whose key the source no longer holds (erased).
+    pub erased: u64,
+    pub checksum: LogChecksum,
+}
+
+impl fmt::Display for CopyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "copied {} events and {} pupil keys ({} pupils erased: no key to copy)\n\
+             checksum of both logs: {}",
+            self.events, self.keys, self.erased, self.checksum
+        )
+    }
+}
+
+fn as_new(event: &RecordedEvent) -> NewEvent {
+    NewEvent {
+        event_id: event.event_id,
+        event_type: event.event_type.clone(),
+        schema_version: event.schema_version,
+        occurred_at: event.occurred_at,
+        school_id: event.school_id,
+        actor: event.actor.clone(),
+        correlation_id: event.correlation_id,
+        causation_id: event.causation_id,
+        payload: event.payload.clone(),
+    }
+}
+
+/// Copies `from` into the empty store `to`, then checks both checksums are equal.
+pub async fn copy_log(
+    from: &dyn EventStore,
+    to: &dyn EventStore,
+    show_progress: bool,
+) -> anyhow::Result<CopyReport> {
+    let target_head = to.head().await?;
+    if target_head != 0 {
+        bail!(
+            "the target store is not empty (its log ends at position {target_head}); \
+             migrate copies into an empty store only"
+        );
+    }
+    let head = from.head().await?;
+    let bar = progress::bar(show_progress, head, "copying");
+    let mut after = 0;
+    let mut pupils = Vec::new();
+    loop {
+        let batch = from.read_all(after, BATCH).await?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        let mut requests: Vec<AppendRequest> = Vec::new();
+        for event in &batch {
+            if event.event_type == "PupilRegistered" {
+                match event.decode() {
+                    Ok(Event::PupilRegistered(PupilRegistered { pupil_id, .. })) => {
+                        pupils.push(pupil_id)
+                    }
+                    Ok(_) => {}
+                    Err(e) => bail!(
+                        "event at position {} does not decode: {e}",
+                        event.global_position
+                    ),
+                }
+            }
+            match requests.last_mut() {
+                Some(request) if request.stream == event.stream => {
+                    request.events.push(as_new(event))
+                }
+                _ => requests.push(AppendRequest {
+                    stream: event.stream.clone(),
+                    expected: match event.stream_version {
+                        1 => ExpectedVersion::NoStream,
+                        v => ExpectedVersion::Exact(v - 1),
+                    },
+                    events: vec![as_new(event)],
+                }),
+            }
+        }
+        let results = to.append_all(requests).await.with_context(|| {
+            format!("appending the events after position {after} to the target")
+        })?;
+        let first = results.iter().map(|r| r.first_position).min();
+        let last_written = results.iter().map(|r| r.last_position).max();
+        if first != Some(after + 1) || last_written != Some(last.global_position) {
+            bail!(
+                "the target placed the events after position {after} at {first:?}..{last_written:?}, \
+                 not at {}..{}",
+                after + 1,
+                last.global_position
+            );
+        }
+        after = last.global_position;
+        bar.set_position(after);
+    }
+    bar.finish_and_clear();
+
+    let mut keys = 0;
+    let mut erased = 0;
+    for pupil in pupils {
+        match from.get_key(pupil).await? {
+            Some(key) => {
+                to.put_key(pupil, key).await?;
+                keys += 1;
+            }
+            None => erased += 1,
+        }
+    }
+
+    let source = log_checksum(from).await?;
+    let target = log_checksum(to).await?;
+    if source != target {
+        bail!("the copy differs from the source:\n  source: {source}\n  target: {target}");
+    }
+    Ok(CopyReport {
+        events: target.events,
+        keys,
+        erased,
+        checksum: target,
+    })
+}
