@@ -31,6 +31,12 @@ enum Command {
     Query(QueryArgs),
     /// Create or upgrade a PostgreSQL store's schema, or copy a log into an empty store.
     Migrate(MigrateArgs),
+    /// Write everything the school holds about one pupil as one JSON file, identity
+    /// decrypted (RGPD right of access and portability).
+    ExportPupil(PupilArgs),
+    /// Erase a pupil: destroy their data key, so their identity can never be read again.
+    /// The log itself is not rewritten; statistics keep their figures.
+    ErasePupil(EraseArgs),
     /// Import event files (.jsonl: envelopes or commands) and grade exports (.csv).
     Import(ImportArgs),
     /// Write the log as JSON Lines, one recorded event per line.
@@ -69,6 +75,28 @@ struct ServeArgs {
     /// The school to serve when the store holds several.
     #[arg(long)]
     school: Option<uuid::Uuid>,
+}
+
+#[derive(Args)]
+struct PupilArgs {
+    #[arg(long, env = "SUIVI_STORE", default_value = "sqlite:suivi.db")]
+    store: String,
+    /// The pupil's id.
+    pupil_id: uuid::Uuid,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct EraseArgs {
+    #[arg(long, env = "SUIVI_STORE", default_value = "sqlite:suivi.db")]
+    store: String,
+    /// The pupil's id.
+    pupil_id: uuid::Uuid,
+    /// Confirm: erasure cannot be undone.
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Args)]
@@ -220,6 +248,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Migrate(args) => migrate_command(args).await,
+        Command::ExportPupil(args) => export_pupil(args).await,
+        Command::ErasePupil(args) => erase_pupil(args).await,
         Command::Export(args) => export_command(args).await,
         #[cfg(feature = "analytics")]
         Command::Report { command } => analytics_cmd::run_report(command).await,
@@ -294,6 +324,51 @@ async fn export_command(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.out {
         eprintln!("{count} event(s) written to {}", path.display());
     }
+    close(store).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export_pupil(args: PupilArgs) -> anyhow::Result<ExitCode> {
+    let store = open(&args.store).await?;
+    let pupil = suivi_domain::ids::PupilId(args.pupil_id);
+    let file = suivi_projections::pupil_file::pupil_file(store.as_ref(), pupil, chrono::Utc::now())
+        .await?;
+    let json = serde_json::to_string_pretty(&file)?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, json + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "pupil {pupil}: {} event(s) written to {}",
+                file.events.len(),
+                path.display()
+            );
+        }
+        None => println!("{json}"),
+    }
+    close(store).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn erase_pupil(args: EraseArgs) -> anyhow::Result<ExitCode> {
+    if !args.yes {
+        anyhow::bail!(
+            "erasing pupil {} cannot be undone: their identity and guardians' contacts become \
+             unreadable everywhere. Run again with --yes to confirm",
+            args.pupil_id
+        );
+    }
+    let store = open(&args.store).await?;
+    let pupil = suivi_domain::ids::PupilId(args.pupil_id);
+    // Refuse an id the log does not register: a typo must not look like a success.
+    suivi_projections::pupil_file::pupil_file(store.as_ref(), pupil, chrono::Utc::now()).await?;
+    let destroyed = store.destroy_key(pupil).await?;
+    if destroyed {
+        println!("pupil {pupil}: key destroyed; the identity now reads as erased");
+    } else {
+        println!("pupil {pupil}: already erased (no key held)");
+    }
+    tracing::info!(pupil = %pupil, destroyed, "pupil erased");
     close(store).await;
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,7 @@ pub mod live;
 pub mod model;
 pub mod names;
 pub mod parcours;
+pub mod pupil_file;
 pub mod qcm;
 pub mod reference;
 pub mod runner;
