@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the GraphQL API (GraphiQL page at /, subscriptions at /graphql/ws).
     Serve(ServeArgs),
+    /// Issue a bearer token (HS256) for local use and tests, signed with the server's secret.
+    Token(TokenArgs),
     /// Run one GraphQL query or mutation in process and print the JSON answer.
     Query(QueryArgs),
     /// Create or upgrade a PostgreSQL store's schema, or copy a log into an empty store.
@@ -75,6 +77,49 @@ struct ServeArgs {
     /// The school to serve when the store holds several.
     #[arg(long)]
     school: Option<uuid::Uuid>,
+    #[command(flatten)]
+    jwt: JwtArgs,
+}
+
+/// How bearer tokens are checked: exactly one of the two outside `--demo`.
+#[derive(Args)]
+struct JwtArgs {
+    /// HS256 secret (at least 32 bytes) that tokens are signed with.
+    #[arg(long, env = "SUIVI_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// PEM file of the identity provider's public key (RSA: RS256, EC P-256: ES256).
+    #[arg(long, env = "SUIVI_JWT_PUBLIC_KEY", conflicts_with = "jwt_secret")]
+    jwt_public_key: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// administrator, professeur_principal, teacher, guardian or pupil.
+    #[arg(long, value_parser = parse_role)]
+    role: suivi_domain::Role,
+    /// The user: the teacher's id for staff, the guardian's or the pupil's id.
+    #[arg(long)]
+    subject: uuid::Uuid,
+    /// The school (default: the only school of --store).
+    #[arg(long)]
+    school: Option<uuid::Uuid>,
+    /// Store whose only school the token is for, when --school is not given.
+    #[arg(long, env = "SUIVI_STORE")]
+    store: Option<String>,
+    /// How long the token is valid: 8h, 30m, 7d, 3600 (seconds).
+    #[arg(long, default_value = "8h", value_parser = parse_ttl)]
+    ttl: std::time::Duration,
+    /// HS256 secret the server checks tokens with.
+    #[arg(long, env = "SUIVI_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+}
+
+fn parse_role(text: &str) -> Result<suivi_domain::Role, String> {
+    suivi_graphql::jwt::parse_role(text)
+}
+
+fn parse_ttl(text: &str) -> Result<std::time::Duration, String> {
+    suivi_graphql::jwt::parse_ttl(text)
 }
 
 #[derive(Args)]
@@ -227,6 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Import(args) => import(args).await,
         Command::Serve(args) => serve(args).await,
+        Command::Token(args) => token(args).await,
         Command::Query(args) => {
             let variables = match &args.variables {
                 Some(text) => Some(
@@ -398,9 +444,58 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         addr: args.addr,
         demo: args.demo,
         school: args.school.map(suivi_domain::ids::SchoolId),
+        auth: suivi_graphql::AuthConfig {
+            jwt_secret: args.jwt.jwt_secret,
+            jwt_public_key: args.jwt.jwt_public_key,
+        },
     };
-    suivi_graphql::serve(config, Some(loader)).await?;
+    // The demo's ready tokens go to stdout, for the person who just started it.
+    suivi_graphql::serve_with(config, Some(loader), |text| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
+    use suivi_graphql::jwt::{issue_hs256, Claims};
+    let Some(secret) = args.jwt_secret else {
+        anyhow::bail!(
+            "no secret to sign with: set SUIVI_JWT_SECRET (or --jwt-secret) to the secret \
+             the server checks tokens with"
+        );
+    };
+    let school = match (args.school, &args.store) {
+        (Some(school), _) => school,
+        (None, Some(store)) => only_school(store).await?,
+        (None, None) => anyhow::bail!("say which school the token is for: --school ID, or --store URL of a store with one school"),
+    };
+    let identity = suivi_graphql::Identity {
+        role: args.role,
+        subject_id: args.subject,
+        school_id: suivi_domain::ids::SchoolId(school),
+    };
+    let claims = Claims::new(&identity, chrono::Utc::now(), args.ttl);
+    let token = issue_hs256(secret.as_bytes(), &claims)?;
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The only registered school of a store.
+async fn only_school(store: &str) -> anyhow::Result<uuid::Uuid> {
+    let answer = suivi_graphql::query_once(store, "{ school { id registered } }", None)
+        .await
+        .with_context(|| format!("finding the school of {store}"))?;
+    let school = &answer["data"]["school"];
+    if school["registered"] != serde_json::Value::Bool(true) {
+        anyhow::bail!("{store} holds no school yet: give --school ID");
+    }
+    school["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .with_context(|| format!("reading the school of {store}: {answer}"))
 }
 
 async fn migrate_command(args: MigrateArgs) -> anyhow::Result<ExitCode> {

@@ -2,11 +2,13 @@
 //! opens pupils' names, and the live-board rules. One `Arc<Services>` is schema data.
 
 use crate::errors::{coded, UNAVAILABLE};
+use crate::identity::{identity, Identity};
+use crate::scope::Scope;
 use async_graphql::Context;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
-use suivi_domain::ids::{ClassId, PupilId};
+use suivi_domain::ids::*;
 use suivi_projections::gateway::Gateway;
 use suivi_projections::{KeyRing, ParcoursConfig, Projections, PupilName, ReadModels};
 use suivi_store::EventStore;
@@ -15,6 +17,17 @@ use tokio::sync::watch;
 /// How long a mutation waits for the projections to show its write before answering
 /// anyway (the write is durable either way).
 pub const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a class-level read is about; each resolves to its class.
+#[derive(Clone, Copy, Debug)]
+pub enum ClassTarget {
+    Class(ClassId),
+    Assessment(AssessmentId),
+    Homework(HomeworkId),
+    Quiz(QuizId),
+    Parcours(ParcoursId),
+    Session(SessionId),
+}
 
 pub struct Services {
     pub gateway: Arc<Gateway>,
@@ -45,7 +58,9 @@ impl Services {
         self.gateway.store()
     }
 
-    /// The latest read models.
+    /// The latest read models, unscoped: for the server's own work (the demo, the
+    /// subscriptions' change detection). Resolvers read through `class_view`,
+    /// `pupil_view` or `scope`, which apply the identity's scope.
     pub fn snapshot(&self) -> Arc<ReadModels> {
         self.projections.snapshot()
     }
@@ -65,22 +80,56 @@ impl Services {
         }
     }
 
-    /// The read models a class's dashboards read: live, or re-folded as of an instant.
-    pub fn class_view(&self, class: ClassId, as_of: Option<DateTime<Utc>>) -> Arc<ReadModels> {
+    /// The identity's scope, computed on the latest read models (returned with it).
+    pub fn scope(&self, identity: &Identity) -> (Arc<ReadModels>, Scope) {
         let live = self.snapshot();
-        match as_of {
-            Some(at) => Arc::new(live.as_of_class(class, at)),
-            None => live,
-        }
+        let scope = Scope::of(identity, &live);
+        (live, scope)
     }
 
-    /// The read models a pupil's dashboards read: live, or re-folded as of an instant.
-    pub fn pupil_view(&self, pupil: PupilId, as_of: Option<DateTime<Utc>>) -> Arc<ReadModels> {
-        let live = self.snapshot();
-        match as_of {
+    /// The read models a class-level view reads (a class, or the class of an assessment,
+    /// homework, quiz, parcours or session): live, or re-folded as of an instant. The
+    /// scope is checked here, for every resolver: an id out of reach is `NOT_FOUND` like
+    /// an unknown one.
+    pub fn class_view(
+        &self,
+        identity: &Identity,
+        target: ClassTarget,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<(ClassId, Arc<ReadModels>)> {
+        let (live, scope) = self.scope(identity);
+        let (class, kind, id) = match target {
+            ClassTarget::Class(c) => (Some(c), "class", c.to_string()),
+            ClassTarget::Assessment(a) => {
+                (live.class_of_assessment(a), "assessment", a.to_string())
+            }
+            ClassTarget::Homework(h) => (live.class_of_homework(h), "homework", h.to_string()),
+            ClassTarget::Quiz(q) => (live.class_of_quiz(q), "quiz", q.to_string()),
+            ClassTarget::Parcours(p) => (live.class_of_parcours(p), "parcours", p.to_string()),
+            ClassTarget::Session(s) => (live.class_of_session(s), "session", s.to_string()),
+        };
+        let class = scope.class(&live, class, kind, id)?;
+        let models = match as_of {
+            Some(at) => Arc::new(live.as_of_class(class, at)),
+            None => live,
+        };
+        Ok((class, models))
+    }
+
+    /// The read models a pupil's file reads: live, or re-folded as of an instant. The
+    /// scope is checked here: a pupil out of reach is `NOT_FOUND` like an unknown one.
+    pub fn pupil_view(
+        &self,
+        identity: &Identity,
+        pupil: PupilId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Arc<ReadModels>> {
+        let (live, scope) = self.scope(identity);
+        scope.pupil(&live, pupil)?;
+        Ok(match as_of {
             Some(at) => Arc::new(live.as_of_pupil(pupil, at)),
             None => live,
-        }
+        })
     }
 
     /// "NOM Prénom" of a pupil, opened with their key; "Élève effacé" once erased.
@@ -100,4 +149,9 @@ impl Services {
 pub fn services<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<Services>> {
     ctx.data::<Arc<Services>>()
         .map_err(|_| coded(crate::errors::INTERNAL, "the schema has no services"))
+}
+
+/// The request's scope and the read models it was computed on.
+pub fn scope(ctx: &Context<'_>) -> async_graphql::Result<(Arc<ReadModels>, Scope)> {
+    Ok(services(ctx)?.scope(identity(ctx)?))
 }

@@ -10,6 +10,7 @@ use suivi_projections::gateway::{BatchError, CommandError};
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 pub const NOT_FOUND: &str = "NOT_FOUND";
 pub const FORBIDDEN: &str = "FORBIDDEN";
+pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 pub const INTERNAL: &str = "INTERNAL";
 pub const UNAVAILABLE: &str = "UNAVAILABLE";
 

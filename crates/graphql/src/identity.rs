@@ -3,12 +3,15 @@
 //! handed to the schema as request data. Resolvers read it with `identity(ctx)`; an event's
 //! `actor` comes from it, never from the request body.
 //!
-//! Today the identity is fixed by the server configuration (the demo runs as the admin of
-//! the demo school). A token-based source (JWT) plugs in as another `IdentitySource`
-//! variant without touching the resolvers.
+//! `suivi serve` reads bearer tokens (`IdentitySource::Jwt`, see `jwt`); the in-process
+//! `query` command and some tests act as a fixed identity (`IdentitySource::Fixed`).
+//! What an identity may see and do is decided in `scope`, below the resolvers.
 
+use crate::errors::UNAUTHENTICATED;
+use crate::jwt::{JwtVerifier, TokenError};
 use async_graphql::Context;
 use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -56,45 +59,98 @@ impl Identity {
         }
     }
 
-    /// Staff write; guardians and pupils only read (their own scope comes with JWT).
+    /// Whether the role may send any command at all (guardians only read). Which
+    /// commands, on what, is `scope`'s decision.
     pub fn may_write(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::HeadTeacher | Role::Teacher)
+        !matches!(self.role, Role::Guardian)
     }
 }
 
 /// Where a request's identity comes from.
 #[derive(Clone, Debug)]
 pub enum IdentitySource {
-    /// Every request acts as this identity (development, demo, the `query` command).
+    /// Every request acts as this identity (the in-process `query` command, tests).
     Fixed(Identity),
+    /// Every request carries a bearer token for this school, checked with this key.
+    Jwt {
+        verifier: JwtVerifier,
+        school: SchoolId,
+    },
 }
 
 impl IdentitySource {
-    pub fn identify(&self, _parts: &Parts) -> Result<Identity, IdentityRejection> {
+    /// The identity of an HTTP request or WebSocket upgrade, from its `Authorization`
+    /// header.
+    pub fn identify(&self, parts: &Parts) -> Result<Identity, IdentityRejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or(""));
+        self.identify_header(header)
+    }
+
+    /// The identity an `Authorization` value (`Bearer <token>`) stands for. The one place
+    /// a token becomes an identity: HTTP, the WebSocket upgrade and the WebSocket
+    /// `connection_init` payload all come here.
+    pub fn identify_header(&self, header: Option<&str>) -> Result<Identity, IdentityRejection> {
         match self {
             IdentitySource::Fixed(identity) => Ok(identity.clone()),
+            IdentitySource::Jwt { verifier, school } => {
+                let header = header.ok_or(TokenError::Missing)?;
+                let token = header
+                    .trim()
+                    .strip_prefix("Bearer ")
+                    .or_else(|| header.trim().strip_prefix("bearer "))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .ok_or(TokenError::NotBearer)?;
+                let identity = verifier.verify(token)?;
+                if identity.school_id != *school {
+                    return Err(IdentityRejection::OtherSchool(identity.school_id));
+                }
+                Ok(identity)
+            }
         }
+    }
+
+    /// Whether requests must carry a token.
+    pub fn needs_token(&self) -> bool {
+        matches!(self, IdentitySource::Jwt { .. })
     }
 
     pub fn school_id(&self) -> SchoolId {
         match self {
             IdentitySource::Fixed(identity) => identity.school_id,
+            IdentitySource::Jwt { school, .. } => *school,
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityRejection {
-    #[error("no valid identity in the request")]
-    Unauthenticated,
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    #[error("the token is for school {0}, not the one this server serves")]
+    OtherSchool(SchoolId),
+}
+
+impl IdentityRejection {
+    /// The GraphQL-style body of a 401.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "errors": [{"message": self.to_string(), "extensions": {"code": UNAUTHENTICATED}}]
+        })
+    }
 }
 
 impl axum::response::IntoResponse for IdentityRejection {
     fn into_response(self) -> axum::response::Response {
-        let body = serde_json::json!({
-            "errors": [{"message": self.to_string(), "extensions": {"code": "UNAUTHENTICATED"}}]
-        });
-        (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+        let mut response = (StatusCode::UNAUTHORIZED, axum::Json(self.body())).into_response();
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        response
     }
 }
 
@@ -110,8 +166,38 @@ where
     }
 }
 
+/// A WebSocket upgrade's identity: from its header when it has one (a bad one is refused
+/// with 401), else `None` — browsers cannot set headers on a WebSocket, so the token then
+/// comes in the `connection_init` payload (`{"Authorization": "Bearer …"}`).
+pub struct UpgradeIdentity(pub Option<Identity>);
+
+impl<S> FromRequestParts<S> for UpgradeIdentity
+where
+    Arc<IdentitySource>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = IdentityRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let source = Arc::<IdentitySource>::from_ref(state);
+        if source.needs_token() && !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(UpgradeIdentity(None));
+        }
+        source.identify(parts).map(|i| UpgradeIdentity(Some(i)))
+    }
+}
+
+/// The `Authorization` value of a `connection_init` payload (the key in any case).
+pub fn init_authorization(payload: &serde_json::Value) -> Option<&str> {
+    payload.as_object()?.iter().find_map(|(k, v)| {
+        k.eq_ignore_ascii_case("authorization")
+            .then(|| v.as_str())
+            .flatten()
+    })
+}
+
 /// The request's identity inside a resolver.
 pub fn identity<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Identity> {
     ctx.data::<Identity>()
-        .map_err(|_| crate::errors::coded("UNAUTHENTICATED", "the request carries no identity"))
+        .map_err(|_| crate::errors::coded(UNAUTHENTICATED, "the request carries no identity"))
 }

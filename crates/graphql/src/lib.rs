@@ -11,8 +11,10 @@ pub mod context;
 pub mod demo;
 pub mod errors;
 pub mod identity;
+pub mod jwt;
 mod once;
 pub mod schema;
+pub mod scope;
 pub mod server;
 
 pub use context::Services;
@@ -21,5 +23,6 @@ pub use identity::{Identity, IdentitySource};
 pub use once::{query_once, query_store};
 pub use schema::{build_schema, sdl, ApiSchema};
 pub use server::{
-    build_router, serve, shutdown_signal, App, AppState, ServeConfig, ServeError, DEFAULT_ADDR,
+    build_router, serve, serve_with, shutdown_signal, App, AppState, AuthConfig, ServeConfig,
+    ServeError, DEFAULT_ADDR,
 };

@@ -4,6 +4,13 @@
 //! mutations; `GET /graphql/ws` (and `/ws`) subscriptions over `graphql-transport-ws`
 //! (the legacy `graphql-ws` protocol is accepted too); `GET /health`.
 //!
+//! `POST /graphql` and the WebSocket need a bearer token (`Authorization: Bearer …`; on
+//! the WebSocket it may come instead in the `connection_init` payload, as
+//! `{"Authorization": "Bearer …"}`, since browsers cannot set its headers). The GraphiQL
+//! page and `/health` need none. A missing or refused token is a 401 with a GraphQL-style
+//! body (`extensions.code = UNAUTHENTICATED`); on a WebSocket without a header, a refused
+//! `connection_init` closes the socket (code 1002, reason `UNAUTHENTICATED: …`).
+//!
 //! Shutdown (SIGINT or SIGTERM): the listener stops accepting, in-flight requests finish
 //! (a mutation is only acknowledged after the store has committed it), subscriptions and
 //! the demo simulation end, then the store is closed.
@@ -11,7 +18,8 @@
 use crate::context::Services;
 use crate::demo::{self, DemoLoader};
 use crate::errors::BAD_USER_INPUT;
-use crate::identity::{Identity, IdentitySource};
+use crate::identity::{init_authorization, Identity, IdentitySource, UpgradeIdentity};
+use crate::jwt::JwtVerifier;
 use crate::schema::{build_schema, ApiSchema};
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse};
@@ -46,6 +54,59 @@ pub struct ServeConfig {
     pub demo: bool,
     /// The school requests act for; the only school in the store when absent.
     pub school: Option<SchoolId>,
+    /// How bearer tokens are checked.
+    pub auth: AuthConfig,
+}
+
+/// The key bearer tokens are checked with: an HS256 secret or an identity provider's
+/// public key (RS256 or ES256, PEM). Exactly one outside `--demo`; the demo makes up a
+/// secret when given none.
+#[derive(Clone, Debug, Default)]
+pub struct AuthConfig {
+    /// `SUIVI_JWT_SECRET` / `--jwt-secret`.
+    pub jwt_secret: Option<String>,
+    /// `SUIVI_JWT_PUBLIC_KEY` / `--jwt-public-key`: a PEM file.
+    pub jwt_public_key: Option<std::path::PathBuf>,
+}
+
+impl AuthConfig {
+    /// The verifier, and the HS256 secret when there is one (to sign the demo's tokens).
+    pub fn verifier(&self, demo: bool) -> Result<(JwtVerifier, Option<String>), ServeError> {
+        match (&self.jwt_secret, &self.jwt_public_key) {
+            (Some(_), Some(_)) => Err(ServeError::Auth(
+                "give either a JWT secret (SUIVI_JWT_SECRET / --jwt-secret) or a public key \
+                 (SUIVI_JWT_PUBLIC_KEY / --jwt-public-key), not both"
+                    .to_owned(),
+            )),
+            (Some(secret), None) => JwtVerifier::hs256(secret.as_bytes())
+                .map(|v| (v, Some(secret.clone())))
+                .map_err(|e| ServeError::Auth(e.to_string())),
+            (None, Some(path)) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    ServeError::Auth(format!(
+                        "reading the JWT public key {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                JwtVerifier::public_key_pem(&pem)
+                    .map(|v| (v, None))
+                    .map_err(|e| ServeError::Auth(format!("{}: {e}", path.display())))
+            }
+            (None, None) if demo => {
+                let secret = crate::jwt::random_secret();
+                let verifier = JwtVerifier::hs256(secret.as_bytes())
+                    .map_err(|e| ServeError::Auth(e.to_string()))?;
+                Ok((verifier, Some(secret)))
+            }
+            (None, None) => Err(ServeError::Auth(
+                "no way to check bearer tokens: set SUIVI_JWT_SECRET (or --jwt-secret) to a \
+                 secret of at least 32 bytes, or SUIVI_JWT_PUBLIC_KEY (or --jwt-public-key) \
+                 to your identity provider's public key (PEM); `suivi serve --demo` makes up \
+                 a secret and prints ready tokens"
+                    .to_owned(),
+            )),
+        }
+    }
 }
 
 impl Default for ServeConfig {
@@ -55,6 +116,7 @@ impl Default for ServeConfig {
             addr: DEFAULT_ADDR,
             demo: false,
             school: None,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -78,6 +140,8 @@ pub enum ServeError {
     Demo(String),
     #[error("the store holds {count} schools; say which one to serve (--school ID)")]
     WhichSchool { count: usize },
+    #[error("{0}")]
+    Auth(String),
 }
 
 /// The server's shared state: the schema, where identities come from, the services.
@@ -237,20 +301,49 @@ async fn graphql_http(State(state): State<AppState>, identity: Identity, body: B
 
 async fn graphql_ws(
     State(state): State<AppState>,
-    identity: Identity,
+    UpgradeIdentity(identity): UpgradeIdentity,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let schema = state.schema.clone();
+    let source = state.identities.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
+            let from_header = identity.is_some();
             let mut data = Data::default();
-            data.insert(identity);
+            if let Some(identity) = identity {
+                data.insert(identity);
+            }
             GraphQLWebSocket::new(socket, schema, protocol)
                 .with_data(data)
+                .on_connection_init(move |payload| async move {
+                    let mut data = Data::default();
+                    if !from_header {
+                        let identity = source
+                            .identify_header(init_authorization(&payload))
+                            .map_err(|e| ws_refusal(&e.to_string()))?;
+                        data.insert(identity);
+                    }
+                    Ok(data)
+                })
                 .serve()
         })
+}
+
+/// A refused `connection_init`: the socket closes with this as its reason, which a close
+/// frame limits to 123 bytes.
+fn ws_refusal(reason: &str) -> async_graphql::Error {
+    let mut message = format!("UNAUTHENTICATED: {reason}");
+    if message.len() > 123 {
+        let mut cut = 120;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    async_graphql::Error::new(message)
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
@@ -300,8 +393,24 @@ pub fn school_to_serve(
 }
 
 /// `suivi serve`: opens the store, loads the demo school if asked (into an empty store),
-/// serves GraphQL on `config.addr` until SIGINT/SIGTERM, and shuts down gracefully.
+/// serves GraphQL on `config.addr` until SIGINT/SIGTERM, and shuts down gracefully. The
+/// demo's ready tokens are logged; `serve_with` hands them to the caller instead.
 pub async fn serve(config: ServeConfig, demo_loader: Option<DemoLoader>) -> Result<(), ServeError> {
+    serve_with(config, demo_loader, |text| {
+        tracing::info!("{text}");
+    })
+    .await
+}
+
+/// `serve`, handing `announce` the text a newcomer needs once the server is ready: with
+/// `--demo`, a ready token per role and how to use it (the CLI prints it on stdout).
+pub async fn serve_with(
+    config: ServeConfig,
+    demo_loader: Option<DemoLoader>,
+    announce: impl FnOnce(&str) + Send,
+) -> Result<(), ServeError> {
+    // Refuse before touching the store: a server without a key would serve no one.
+    let (verifier, secret) = config.auth.verifier(config.demo)?;
     let store = suivi_store::open(&config.store_url).await?;
     if config.demo && store.head().await? == 0 {
         match demo_loader {
@@ -330,18 +439,37 @@ pub async fn serve(config: ServeConfig, demo_loader: Option<DemoLoader>) -> Resu
             .ok_or(ServeError::WhichSchool { count })?,
         Err(e) => return Err(e),
     };
-    let app = App::assemble(
-        services,
-        shutdown,
-        IdentitySource::Fixed(Identity::admin(school)),
-    );
+    let app = App::assemble(services, shutdown, IdentitySource::Jwt { verifier, school });
+    let (staged, stage) = tokio::sync::oneshot::channel();
     let simulation = config.demo.then(|| {
-        tokio::spawn(demo::run(
+        tokio::spawn(demo::run_with(
             app.services().clone(),
             school,
             app.services().shutdown.clone(),
+            Some(staged),
         ))
     });
+    // The demo's tokens are picked once the simulation has set its stage (and the
+    // projections show it), so the professeur principal's is the one of the live class.
+    let demo_tokens = match (&secret, config.demo) {
+        (Some(secret), true) => {
+            let live = tokio::time::timeout(Duration::from_secs(30), stage)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten();
+            if let Ok(head) = app.services().store().head().await {
+                app.services().caught_up(head).await;
+            }
+            Some(demo::tokens::announce(
+                &app.services().snapshot(),
+                school,
+                live,
+                secret.as_bytes(),
+            ))
+        }
+        _ => None,
+    };
 
     let listener = TcpListener::bind(config.addr)
         .await
@@ -350,8 +478,11 @@ pub async fn serve(config: ServeConfig, demo_loader: Option<DemoLoader>) -> Resu
             source,
         })?;
     let local = listener.local_addr()?;
-    tracing::info!(school_id = %school, "acting as the admin of school {school}");
+    tracing::info!(school_id = %school, "serving school {school}: requests need a bearer token");
     tracing::info!("suivi is up: open http://{local}/ (GraphiQL); POST http://{local}/graphql; subscriptions on ws://{local}/graphql/ws");
+    if let Some(text) = demo_tokens {
+        announce(&format!("suivi demo on http://{local}/\n\n{text}"));
+    }
     app.serve_on(listener, shutdown_signal()).await?;
 
     app.shutdown();

@@ -10,13 +10,14 @@
 mod pupils;
 mod round;
 mod setup;
+pub mod tokens;
 
 use crate::context::Services;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 use suivi_domain::events::SessionEnded;
-use suivi_domain::ids::SchoolId;
+use suivi_domain::ids::{ClassId, SchoolId, TeacherId};
 use suivi_domain::Command;
 use suivi_store::EventStore;
 use tokio::sync::watch;
@@ -32,9 +33,24 @@ const BETWEEN_ROUNDS: Duration = Duration::from_secs(45);
 
 /// Runs the simulation until `shutdown` turns true. Errors are logged, never fatal to the
 /// server.
-pub async fn run(services: Arc<Services>, school: SchoolId, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(services: Arc<Services>, school: SchoolId, shutdown: watch::Receiver<bool>) {
+    run_with(services, school, shutdown, None).await
+}
+
+/// As `run`, telling `staged` which class the sessions run in and its teacher once the
+/// stage is set (the demo's tokens are picked from it), or `None` if it could not be.
+pub async fn run_with(
+    services: Arc<Services>,
+    school: SchoolId,
+    mut shutdown: watch::Receiver<bool>,
+    staged: Option<tokio::sync::oneshot::Sender<Option<(ClassId, TeacherId)>>>,
+) {
     let gateway = services.gateway.clone();
-    let stage = match setup::prepare(&gateway, school).await {
+    let prepared = setup::prepare(&gateway, school).await;
+    if let Some(staged) = staged {
+        let _ = staged.send(prepared.as_ref().ok().map(|s| (s.class_id, s.teacher_id)));
+    }
+    let stage = match prepared {
         Ok(stage) => stage,
         Err(error) => {
             tracing::error!(code = error.code(), %error, "demo: could not set the stage; no simulation");

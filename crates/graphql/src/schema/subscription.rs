@@ -6,12 +6,17 @@
 //! next such change is due (`next_change`), and the stream sleeps until then or until the
 //! next notice, whichever comes first. A board is pushed only when it differs from the last
 //! one pushed (the ticking "seconds since progress" alone does not count).
+//!
+//! Scope is checked when a subscription starts and again for every event it would push,
+//! on the read models of that event: a teacher whose assignment ends, or a guardian
+//! unlinked, stops receiving at once (the stream ends).
 
 use crate::context::{services, Services};
-use crate::errors::{coded, parse_id, NOT_FOUND};
-use crate::identity::identity;
+use crate::errors::parse_id;
+use crate::identity::{identity, Identity};
 use crate::schema::mutations::GradeMark;
-use crate::schema::query::{pupil_of_school, AssessmentView, LiveBoardView, PupilRef};
+use crate::schema::query::{AssessmentView, LiveBoardView, PupilRef};
+use crate::scope::Scope;
 use async_graphql::{Context, Object, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, Stream};
@@ -80,7 +85,7 @@ fn signature(board: &LiveBoard) -> LiveBoard {
 
 struct BoardFeed {
     services: Arc<Services>,
-    school: SchoolId,
+    identity: Identity,
     session: SessionId,
     class: ClassId,
     changes: broadcast::Receiver<Applied>,
@@ -107,7 +112,9 @@ fn live_board_stream(feed: BoardFeed) -> impl Stream<Item = LiveBoardView> {
             if !relevant {
                 continue;
             }
-            let board = LiveBoardView::compute(&feed.services, feed.school, feed.session, None)?;
+            // Out of scope now (or gone): the stream ends.
+            let board =
+                LiveBoardView::compute(&feed.services, &feed.identity, feed.session, None).ok()?;
             feed.timer = board.board.next_change;
             let sig = signature(&board.board);
             if feed.last.as_ref() != Some(&sig) {
@@ -121,6 +128,7 @@ fn live_board_stream(feed: BoardFeed) -> impl Stream<Item = LiveBoardView> {
 /// A grade recorded or corrected for a pupil.
 pub struct GradeChange {
     models: Arc<ReadModels>,
+    identity: Identity,
     assessment_id: AssessmentId,
     pupil_id: PupilId,
     grade: Grade,
@@ -130,8 +138,19 @@ pub struct GradeChange {
 
 #[Object]
 impl GradeChange {
-    async fn assessment(&self) -> AssessmentView {
-        AssessmentView::new(self.models.clone(), self.assessment_id)
+    /// The whole assessment (every pupil's grade): staff whose scope holds its class.
+    async fn assessment(&self, ctx: &Context<'_>) -> Result<AssessmentView> {
+        let services = services(ctx)?;
+        let (live, scope) = services.scope(&self.identity);
+        let class = live.class_of_assessment(self.assessment_id);
+        scope.class(&live, class, "assessment", self.assessment_id)?;
+        Ok(AssessmentView::new(self.models.clone(), self.assessment_id))
+    }
+    /// The assessment's title, subject and date, which the pupil's own file shows too.
+    async fn assessment_title(&self) -> Option<String> {
+        self.models
+            .assessment(self.assessment_id)
+            .map(|a| a.title.clone())
     }
     async fn pupil(&self) -> PupilRef {
         PupilRef {
@@ -187,6 +206,7 @@ fn grade_book(models: &ReadModels, pupil: PupilId) -> GradeBook {
 
 struct GradeFeed {
     services: Arc<Services>,
+    identity: Identity,
     pupil: PupilId,
     changes: broadcast::Receiver<Applied>,
     shutdown: watch::Receiver<bool>,
@@ -206,6 +226,9 @@ fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
                 Wake::Notice(_) | Wake::Lagged | Wake::Timer => {}
             }
             let models = feed.services.snapshot();
+            if !Scope::of(&feed.identity, &models).sees_pupil(&models, feed.pupil) {
+                return None;
+            }
             let book = grade_book(&models, feed.pupil);
             let mut news: Vec<(AssessmentId, Grade, bool)> = book
                 .iter()
@@ -216,6 +239,7 @@ fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
             for (assessment_id, grade, corrected) in news {
                 feed.queue.push_back(GradeChange {
                     models: models.clone(),
+                    identity: feed.identity.clone(),
                     assessment_id,
                     pupil_id: feed.pupil,
                     grade,
@@ -247,16 +271,15 @@ impl SubscriptionRoot {
         session_id: ID,
     ) -> Result<impl Stream<Item = LiveBoardView>> {
         let session: SessionId = parse_id("sessionId", &session_id)?;
-        let school = identity(ctx)?.school_id;
+        let identity = identity(ctx)?.clone();
         let services = services(ctx)?.clone();
         let changes = services.projections.changes();
-        let first = LiveBoardView::compute(&services, school, session, None)
-            .ok_or_else(|| coded(NOT_FOUND, format!("unknown session {session}")))?;
+        let first = LiveBoardView::compute(&services, &identity, session, None)?;
         Ok(live_board_stream(BoardFeed {
             class: first.board.session.class_id,
             shutdown: services.shutdown.clone(),
             services,
-            school,
+            identity,
             session,
             changes,
             first: Some(first),
@@ -272,41 +295,61 @@ impl SubscriptionRoot {
         pupil_id: ID,
     ) -> Result<impl Stream<Item = GradeChange>> {
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
-        let school = identity(ctx)?.school_id;
+        let identity = identity(ctx)?.clone();
         let services = services(ctx)?.clone();
         let changes = services.projections.changes();
-        let models = services.snapshot();
-        if !pupil_of_school(&models, pupil, school) {
-            return Err(coded(NOT_FOUND, format!("unknown pupil {pupil}")));
-        }
+        let models = services.pupil_view(&identity, pupil, None)?;
         Ok(grade_stream(GradeFeed {
             book: grade_book(&models, pupil),
             shutdown: services.shutdown.clone(),
             services,
+            identity,
             pupil,
             changes,
             queue: VecDeque::new(),
         }))
     }
 
-    /// Every batch the projections fold (positions and what they touched).
+    /// Every batch the projections fold that touches the identity's scope: positions and
+    /// the classes and pupils within reach it touched (the others are left out, and a
+    /// batch touching none of them is not pushed).
     async fn changes(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = ChangeNotice>> {
+        let identity = identity(ctx)?.clone();
         let services = services(ctx)?.clone();
         let changes = services.projections.changes();
         let shutdown = services.shutdown.clone();
         Ok(stream::unfold(
-            (changes, shutdown),
-            |(mut changes, mut shutdown)| async move {
+            (changes, shutdown, services, identity),
+            |(mut changes, mut shutdown, services, identity)| async move {
                 loop {
                     match next_wake(&mut changes, &mut shutdown, None).await {
                         Wake::Notice(a) => {
+                            let (models, scope) = services.scope(&identity);
+                            let class_ids: Vec<ID> = a
+                                .classes
+                                .iter()
+                                .filter(|c| scope.sees_class(&models, **c))
+                                .map(|c| ID(c.to_string()))
+                                .collect();
+                            let pupil_ids: Vec<ID> = a
+                                .pupils
+                                .iter()
+                                .filter(|p| scope.sees_pupil(&models, **p))
+                                .map(|p| ID(p.to_string()))
+                                .collect();
+                            // Reference changes are the school's; an administrator hears of
+                            // them even when no class or pupil is named.
+                            let reference = a.reference && scope.reads_all();
+                            if class_ids.is_empty() && pupil_ids.is_empty() && !reference {
+                                continue;
+                            }
                             let notice = ChangeNotice {
                                 position: a.position,
                                 reference: a.reference,
-                                class_ids: a.classes.iter().map(|c| ID(c.to_string())).collect(),
-                                pupil_ids: a.pupils.iter().map(|p| ID(p.to_string())).collect(),
+                                class_ids,
+                                pupil_ids,
                             };
-                            return Some((notice, (changes, shutdown)));
+                            return Some((notice, (changes, shutdown, services, identity)));
                         }
                         Wake::Lagged | Wake::Timer => continue,
                         Wake::Stop => return None,

@@ -1,5 +1,7 @@
 //! The real server on a free port over a real SQLite store in a temporary directory, and
-//! small HTTP and graphql-transport-ws clients.
+//! small HTTP and graphql-transport-ws clients. The server checks HS256 bearer tokens
+//! signed with `SECRET`; the plain helpers act as the school's administrator, the `_as`
+//! ones with any token.
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -7,6 +9,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use suivi_domain::ids::SchoolId;
+use suivi_domain::Role;
+use suivi_graphql::jwt::{issue_hs256, Claims, JwtVerifier};
 use suivi_graphql::{App, Identity, IdentitySource};
 use suivi_store::EventStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,28 +20,38 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+/// The secret the test servers check tokens with.
+pub const SECRET: &str = "e2e tests: a secret of at least 32 bytes";
+
 pub struct Server {
     pub addr: SocketAddr,
     pub store: Arc<dyn EventStore>,
+    pub school: SchoolId,
+    /// The administrator's token, sent by the plain helpers.
+    pub admin: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
+    /// A server checking HS256 tokens signed with `SECRET`.
     pub async fn start() -> Server {
+        let verifier = JwtVerifier::hs256(SECRET.as_bytes()).expect("a long enough secret");
+        Server::start_with(verifier).await
+    }
+
+    /// A server checking tokens with `verifier`.
+    pub async fn start_with(verifier: JwtVerifier) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}", dir.path().join("suivi.db").display());
         let store = suivi_store::open(&url)
             .await
             .expect("open the sqlite store");
         let school = SchoolId(uuid::Uuid::now_v7());
-        let app = App::new(
-            store.clone(),
-            IdentitySource::Fixed(Identity::admin(school)),
-        )
-        .await
-        .expect("start the app");
+        let app = App::new(store.clone(), IdentitySource::Jwt { verifier, school })
+            .await
+            .expect("start the app");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
@@ -52,6 +66,8 @@ impl Server {
         Server {
             addr,
             store,
+            school,
+            admin: token(&Identity::admin(school)),
             stop: Some(stop),
             task: Some(task),
             _dir: dir,
@@ -62,11 +78,36 @@ impl Server {
         self.store.head().await.expect("head")
     }
 
-    /// POSTs a raw body to /graphql: (status, JSON answer).
+    /// A token of this school for `role` and `subject`, valid an hour.
+    pub fn token(&self, role: Role, subject: impl ToString) -> String {
+        token(&Identity {
+            role,
+            subject_id: subject.to_string().parse().expect("a uuid subject"),
+            school_id: self.school,
+        })
+    }
+
+    /// POSTs a raw body to /graphql as the administrator: (status, JSON answer).
     pub async fn post_raw(&self, body: &str) -> (u16, Value) {
+        let bearer = format!("Bearer {}", self.admin);
+        self.request("POST", "/graphql", Some(&bearer), body).await
+    }
+
+    /// A raw HTTP request with an optional `Authorization` value: (status, JSON answer or
+    /// the body as a JSON string when it is not JSON).
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: Option<&str>,
+        body: &str,
+    ) -> (u16, Value) {
         let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
         let request = format!(
-            "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{}",
             self.addr,
             body.len(),
             body
@@ -90,13 +131,22 @@ impl Server {
         } else {
             body.to_vec()
         };
-        (status, serde_json::from_slice(&body).expect("JSON body"))
+        let value = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+        (status, value)
     }
 
     /// Runs a query or mutation; returns the whole GraphQL answer.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let admin = self.admin.clone();
+        self.gql_as(&admin, query, variables).await
+    }
+
+    /// Runs a query or mutation with a token; returns the whole GraphQL answer.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
         let body = json!({"query": query, "variables": variables}).to_string();
-        let (status, answer) = self.post_raw(&body).await;
+        let bearer = format!("Bearer {token}");
+        let (status, answer) = self.request("POST", "/graphql", Some(&bearer), &body).await;
         assert_eq!(status, 200, "{answer}");
         answer
     }
@@ -111,7 +161,31 @@ impl Server {
         answer["data"].clone()
     }
 
+    /// Subscribes as the administrator (the token in the upgrade's header).
     pub async fn subscribe(&self, query: &str, variables: Value) -> Subscription {
+        let admin = self.admin.clone();
+        self.subscribe_as(&admin, query, variables).await
+    }
+
+    /// Subscribes with a token sent in the `connection_init` payload, as a browser does.
+    pub async fn subscribe_as(&self, token: &str, query: &str, variables: Value) -> Subscription {
+        let mut sub = self
+            .connect(None, json!({"Authorization": format!("Bearer {token}")}))
+            .await
+            .expect("the socket opens");
+        let ack = sub.message().await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        sub.start(query, variables).await;
+        sub
+    }
+
+    /// Opens a graphql-transport-ws socket (with an optional `Authorization` header) and
+    /// sends `connection_init` with `payload`. `Err(status)` when the upgrade is refused.
+    pub async fn connect(
+        &self,
+        authorization: Option<&str>,
+        payload: Value,
+    ) -> Result<Subscription, u16> {
         let mut request = format!("ws://{}/graphql/ws", self.addr)
             .into_client_request()
             .expect("ws request");
@@ -119,9 +193,18 @@ impl Server {
             "Sec-WebSocket-Protocol",
             "graphql-transport-ws".parse().expect("header"),
         );
-        let (mut ws, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("ws connect");
+        if let Some(value) = authorization {
+            request
+                .headers_mut()
+                .insert("Authorization", value.parse().expect("header"));
+        }
+        let (mut ws, response) = match tokio_tungstenite::connect_async(request).await {
+            Ok(ok) => ok,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                return Err(response.status().as_u16())
+            }
+            Err(e) => panic!("ws connect: {e}"),
+        };
         assert_eq!(
             response
                 .headers()
@@ -130,21 +213,11 @@ impl Server {
             Some("graphql-transport-ws")
         );
         ws.send(Message::text(
-            json!({"type": "connection_init"}).to_string(),
+            json!({"type": "connection_init", "payload": payload}).to_string(),
         ))
         .await
         .expect("init");
-        let mut sub = Subscription { ws };
-        let ack = sub.message().await;
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
-        sub.ws
-            .send(Message::text(
-                json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}})
-                    .to_string(),
-            ))
-            .await
-            .expect("subscribe");
-        sub
+        Ok(Subscription { ws })
     }
 
     pub async fn stop(mut self) {
@@ -186,6 +259,17 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Sends `subscribe` (id "1").
+    pub async fn start(&mut self, query: &str, variables: Value) {
+        self.ws
+            .send(Message::text(
+                json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}})
+                    .to_string(),
+            ))
+            .await
+            .expect("subscribe");
+    }
+
     /// The next protocol message (pings are answered and skipped).
     pub async fn message(&mut self) -> Value {
         loop {
@@ -224,6 +308,30 @@ impl Subscription {
     pub async fn maybe_message(&mut self, within: Duration) -> Option<Value> {
         tokio::time::timeout(within, self.message()).await.ok()
     }
+}
+
+/// The close frame the server ends the socket with (code, reason), within 15 s.
+impl Subscription {
+    pub async fn closed(&mut self) -> (u16, String) {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(15), self.ws.next())
+                .await
+                .expect("a message within 15 s");
+            match msg {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (frame.code.into(), frame.reason.to_string())
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return (0, String::new()),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}
+
+/// A token signed with `SECRET`, valid an hour.
+pub fn token(identity: &Identity) -> String {
+    let claims = Claims::new(identity, chrono::Utc::now(), Duration::from_secs(3600));
+    issue_hs256(SECRET.as_bytes(), &claims).expect("sign a token")
 }
 
 /// The `code` extension of the first error.

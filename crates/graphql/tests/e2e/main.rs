@@ -1,6 +1,8 @@
 //! End to end: the real server on a free port, a real SQLite store in a temporary
 //! directory, HTTP and graphql-transport-ws clients.
 
+mod access;
+mod auth;
 mod bad_input;
 mod dashboards;
 mod demo;

@@ -162,7 +162,8 @@ impl CommandResult {
     }
 }
 
-/// The request's identity, if it may write.
+/// The request's identity, if its role may write at all (which commands, on what, is
+/// decided by `Scope::command` in `run`).
 pub(crate) fn writer<'a>(ctx: &Context<'a>) -> Result<&'a Identity> {
     let identity = identity(ctx)?;
     if identity.may_write() {
@@ -170,7 +171,27 @@ pub(crate) fn writer<'a>(ctx: &Context<'a>) -> Result<&'a Identity> {
     } else {
         Err(coded(
             FORBIDDEN,
-            format!("role {} may not record anything", identity.role.as_str()),
+            format!(
+                "a {} reads; they may not record anything",
+                identity.role.as_str()
+            ),
+        ))
+    }
+}
+
+/// The request's identity, if it is an administrator's: for the mutations that do work
+/// (sealing, key lookups) before their command reaches `run`.
+pub(crate) fn administrator<'a>(ctx: &Context<'a>) -> Result<&'a Identity> {
+    let identity = writer(ctx)?;
+    if identity.role == suivi_domain::Role::Admin {
+        Ok(identity)
+    } else {
+        Err(coded(
+            FORBIDDEN,
+            format!(
+                "only an administrator may change the school's reference data; a {} may not",
+                identity.role.as_str()
+            ),
         ))
     }
 }
@@ -186,6 +207,10 @@ pub(crate) async fn run(
 ) -> Result<CommandResult> {
     let identity = writer(ctx)?;
     let services = services(ctx)?;
+    // The one place writes are authorised: before the command reaches the domain.
+    let (live, scope) = services.scope(identity);
+    scope.command(&live, &command)?;
+    drop(live);
     let meta = identity.metadata(occurred_at.unwrap_or_else(Utc::now));
     let executed = match idempotency_key {
         Some(key) => {

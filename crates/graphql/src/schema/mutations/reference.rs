@@ -1,6 +1,6 @@
 //! The school's reference data: school, year, periods, subjects, classes, staff, pupils.
 
-use super::{finish, run, writer, Affected, CommandResult};
+use super::{administrator, finish, run, writer, Affected, CommandResult};
 use crate::context::services;
 use crate::errors::{self, bad_input, coded, id_or_new, parse_id, NOT_FOUND};
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
@@ -307,7 +307,7 @@ impl ReferenceMutations {
         ctx: &Context<'_>,
         input: RegisterPupilInput,
     ) -> Result<CommandResult> {
-        let identity = writer(ctx)?;
+        let identity = administrator(ctx)?;
         let pupil_id: PupilId = id_or_new("id", input.id.as_ref())?;
         for (field, value) in [
             ("lastName", &input.last_name),
@@ -377,7 +377,7 @@ impl ReferenceMutations {
         ctx: &Context<'_>,
         input: LinkGuardianInput,
     ) -> Result<CommandResult> {
-        writer(ctx)?;
+        administrator(ctx)?;
         let guardian_id: GuardianId = id_or_new("guardianId", input.guardian_id.as_ref())?;
         let pupil_id: PupilId = parse_id("pupilId", &input.pupil_id)?;
         if input.name.trim().is_empty() {

@@ -1,7 +1,8 @@
 //! An assessment: its grades and its statistics (on its own scale).
 
 use super::common::*;
-use crate::context::services;
+use crate::context::{services, ClassTarget};
+use crate::identity::identity;
 use crate::schema::mutations::GradeMark;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -97,17 +98,8 @@ impl AssessmentView {
         id: AssessmentId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<AssessmentView>> {
-        let school = school(ctx)?;
-        let services = services(ctx)?;
-        let live = services.snapshot();
-        let Some(class) = live.class_of_assessment(id).filter(|c| {
-            live.reference()
-                .class(*c)
-                .is_some_and(|c| c.school_id == school)
-        }) else {
-            return Ok(None);
-        };
-        let models = services.class_view(class, as_of);
+        let (_, models) =
+            services(ctx)?.class_view(identity(ctx)?, ClassTarget::Assessment(id), as_of)?;
         Ok(models
             .assessment(id)
             .is_some()

@@ -9,7 +9,8 @@ use super::live::{ParcoursBoardView, SessionView};
 use super::qcm::QuizView;
 use super::spider::SpiderView;
 use super::time::{time_query, BucketGql, TimeOnTaskView};
-use crate::context::services;
+use crate::context::{services, ClassTarget};
+use crate::identity::identity;
 use crate::schema::mutations::SubjectKindGql;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -82,13 +83,16 @@ impl ClassView {
         period: Option<&str>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<ClassView> {
-        let school = school(ctx)?;
+        let identity = identity(ctx)?;
         let services = services(ctx)?;
         let now = now_or(as_of);
-        let live = services.snapshot();
-        let class = find_class(&live, school, name, now.date_naive())?.class_id;
-        let models = services.class_view(class, as_of);
-        let info = find_class(&models, school, &class.to_string(), now.date_naive())?;
+        let (live, scope) = services.scope(identity);
+        let class = find_class(&live, &scope, name, now.date_naive())?.class_id;
+        let (_, models) = services.class_view(identity, ClassTarget::Class(class), as_of)?;
+        let info = models
+            .reference()
+            .class(class)
+            .ok_or_else(|| crate::scope::unknown("class", class))?;
         let period = resolve_period(&models, info, period, now.date_naive())?;
         Ok(ClassView::new(models, class, period, as_of))
     }
@@ -99,13 +103,9 @@ impl ClassView {
         period: Option<&str>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<ClassView>> {
-        let school = school(ctx)?;
-        let models = services(ctx)?.class_view(class, as_of);
-        let Some(info) = models
-            .reference()
-            .class(class)
-            .filter(|c| c.school_id == school)
-        else {
+        let (_, models) =
+            services(ctx)?.class_view(identity(ctx)?, ClassTarget::Class(class), as_of)?;
+        let Some(info) = models.reference().class(class) else {
             return Ok(None);
         };
         let period = resolve_period(&models, info, period, now_or(as_of).date_naive())?;

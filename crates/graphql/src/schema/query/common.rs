@@ -5,6 +5,7 @@ use crate::context::services;
 use crate::errors::{bad_input, coded, parse_id, NOT_FOUND};
 use crate::identity::identity;
 use crate::schema::mutations::SubjectKindGql;
+use crate::scope::Scope;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -163,14 +164,6 @@ impl TeacherRef {
     }
 }
 
-/// Whether a pupil is known and belongs to the school.
-pub fn pupil_of_school(models: &ReadModels, pupil: PupilId, school: SchoolId) -> bool {
-    models
-        .reference()
-        .pupil(pupil)
-        .is_some_and(|p| p.school_id == school)
-}
-
 /// The request's school.
 pub fn school(ctx: &Context<'_>) -> Result<SchoolId> {
     Ok(identity(ctx)?.school_id)
@@ -185,21 +178,25 @@ pub fn now_or(as_of: Option<DateTime<Utc>>) -> DateTime<Utc> {
 /// across school years: the one whose year holds `date` wins, else the latest.
 pub fn find_class<'a>(
     models: &'a ReadModels,
-    school: SchoolId,
+    scope: &Scope,
     name_or_id: &str,
     date: NaiveDate,
 ) -> Result<&'a ClassInfo> {
     let reference = models.reference();
-    if let Ok(id) = name_or_id.trim().parse::<ClassId>() {
+    let wanted = name_or_id.trim();
+    // A role that never reads classes is refused before anything is looked up.
+    scope.class_reads()?;
+    if let Ok(id) = wanted.parse::<ClassId>() {
+        let id = scope.class(models, Some(id), "class", id)?;
         return reference
             .class(id)
-            .filter(|c| c.school_id == school)
             .ok_or_else(|| coded(NOT_FOUND, format!("unknown class {id}")));
     }
-    let wanted = name_or_id.trim();
+    // Classes out of reach are not candidates: their names say nothing either.
     let mut matches: Vec<&ClassInfo> = reference
-        .classes_of(school)
+        .classes_of(scope.school())
         .into_iter()
+        .filter(|c| scope.sees_class(models, c.class_id))
         .filter(|c| c.name == wanted || c.name.eq_ignore_ascii_case(wanted))
         .collect();
     let year_start = |c: &ClassInfo| reference.year(c.year_id).map(|y| y.starts_on);
@@ -216,13 +213,13 @@ pub fn find_class<'a>(
         .ok_or_else(|| coded(NOT_FOUND, format!("no class named {wanted:?}")))
 }
 
-/// A class of the request's school, by id.
-pub fn class_by_id<'a>(models: &'a ReadModels, school: SchoolId, id: &ID) -> Result<&'a ClassInfo> {
+/// A class within the request's scope, by id (`NOT_FOUND` like an unknown one otherwise).
+pub fn class_by_id<'a>(models: &'a ReadModels, scope: &Scope, id: &ID) -> Result<&'a ClassInfo> {
     let class: ClassId = parse_id("classId", id)?;
+    let class = scope.class(models, Some(class), "class", class)?;
     models
         .reference()
         .class(class)
-        .filter(|c| c.school_id == school)
         .ok_or_else(|| coded(NOT_FOUND, format!("unknown class {class}")))
 }
 

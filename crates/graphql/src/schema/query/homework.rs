@@ -1,7 +1,8 @@
 //! Homework from the cahier de textes: who handed it in on time, late, or not at all.
 
 use super::common::*;
-use crate::context::services;
+use crate::context::{services, ClassTarget};
+use crate::identity::identity;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -124,17 +125,8 @@ impl HomeworkView {
         id: HomeworkId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<HomeworkView>> {
-        let school = school(ctx)?;
-        let services = services(ctx)?;
-        let live = services.snapshot();
-        let Some(class) = live.class_of_homework(id).filter(|c| {
-            live.reference()
-                .class(*c)
-                .is_some_and(|c| c.school_id == school)
-        }) else {
-            return Ok(None);
-        };
-        let models = services.class_view(class, as_of);
+        let (_, models) =
+            services(ctx)?.class_view(identity(ctx)?, ClassTarget::Homework(id), as_of)?;
         Ok(models
             .homework_report(id, now_or(as_of))
             .map(|report| HomeworkView::new(models.clone(), report)))

@@ -4,7 +4,8 @@
 
 use super::common::*;
 use super::qcm::{AttemptView, PupilQuestionView, QuizView, ScoreView};
-use crate::context::{services, Services};
+use crate::context::{services, ClassTarget, Services};
+use crate::identity::{identity, Identity};
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -380,28 +381,21 @@ pub struct LiveBoardView {
 impl LiveBoardView {
     /// The board of a session of the request's school at `now`.
     pub async fn load(ctx: &Context<'_>, session: SessionId) -> Result<Option<LiveBoardView>> {
-        let school = school(ctx)?;
-        Ok(Self::compute(services(ctx)?, school, session, None))
+        Self::compute(services(ctx)?, identity(ctx)?, session, None).map(Some)
     }
 
+    /// The board of a session in the identity's scope (`NOT_FOUND` otherwise).
     pub fn compute(
         services: &Services,
-        school: SchoolId,
+        identity: &Identity,
         session: SessionId,
         as_of: Option<DateTime<Utc>>,
-    ) -> Option<LiveBoardView> {
-        let live = services.snapshot();
-        let class = live.class_of_session(session).filter(|c| {
-            live.reference()
-                .class(*c)
-                .is_some_and(|c| c.school_id == school)
-        })?;
-        let models = match as_of {
-            Some(at) => Arc::new(live.as_of_class(class, at)),
-            None => live,
-        };
-        let board = models.live_board(session, now_or(as_of), &services.parcours)?;
-        Some(LiveBoardView { models, board })
+    ) -> Result<LiveBoardView> {
+        let (_, models) = services.class_view(identity, ClassTarget::Session(session), as_of)?;
+        let board = models
+            .live_board(session, now_or(as_of), &services.parcours)
+            .ok_or_else(|| crate::scope::unknown("session", session))?;
+        Ok(LiveBoardView { models, board })
     }
 
     fn rows_where(&self, keep: impl Fn(ParcoursStatus) -> bool) -> Vec<LiveRowView> {

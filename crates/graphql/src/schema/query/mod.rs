@@ -15,14 +15,15 @@ mod time;
 
 pub use assessments::AssessmentView;
 pub use class::ClassView;
-pub use common::{pupil_of_school, PupilRef};
+pub use common::PupilRef;
 pub use homework::HomeworkView;
 pub use live::LiveBoardView;
 pub use pupil::PupilView;
 pub use qcm::QuizView;
 
-use crate::context::services;
+use crate::context::{scope, services, ClassTarget};
 use crate::errors::{coded, parse_id, NOT_FOUND};
+use crate::identity::identity;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use common::*;
@@ -91,13 +92,14 @@ impl QueryRoot {
         ctx: &Context<'_>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<ClassView>> {
-        let school = school(ctx)?;
-        let ids: Vec<ClassId> = services(ctx)?
-            .snapshot()
+        let (live, scope) = scope(ctx)?;
+        scope.class_reads()?;
+        let ids: Vec<ClassId> = live
             .reference()
-            .classes_of(school)
+            .classes_of(scope.school())
             .iter()
             .map(|c| c.class_id)
+            .filter(|c| scope.sees_class(&live, *c))
             .collect();
         let mut views = Vec::with_capacity(ids.len());
         for id in ids {
@@ -138,12 +140,13 @@ impl QueryRoot {
         external_id: String,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<PupilView> {
-        let school = school(ctx)?;
-        let pupil = services(ctx)?
-            .snapshot()
+        let (live, scope) = scope(ctx)?;
+        // A pupil out of reach is answered like an unknown external id.
+        let pupil = live
             .reference()
-            .pupil_by_external_id(school, &external_id)
+            .pupil_by_external_id(scope.school(), &external_id)
             .map(|p| p.pupil_id)
+            .filter(|p| scope.sees_pupil(&live, *p))
             .ok_or_else(|| {
                 coded(
                     NOT_FOUND,
@@ -163,8 +166,7 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<LiveBoardView> {
         let session: SessionId = parse_id("sessionId", &session_id)?;
-        LiveBoardView::compute(services(ctx)?, school(ctx)?, session, as_of)
-            .ok_or_else(|| missing("session", session))
+        LiveBoardView::compute(services(ctx)?, identity(ctx)?, session, as_of)
     }
 
     /// Class sessions, latest first: of one class, or of the whole school.
@@ -174,15 +176,16 @@ impl QueryRoot {
         class_id: Option<ID>,
         active: Option<bool>,
     ) -> Result<Vec<SessionView>> {
-        let school = school(ctx)?;
-        let models = services(ctx)?.snapshot();
+        let (models, scope) = scope(ctx)?;
+        scope.class_reads()?;
         let classes: Vec<ClassId> = match &class_id {
-            Some(id) => vec![class_by_id(&models, school, id)?.class_id],
+            Some(id) => vec![class_by_id(&models, &scope, id)?.class_id],
             None => models
                 .reference()
-                .classes_of(school)
+                .classes_of(scope.school())
                 .iter()
                 .map(|c| c.class_id)
+                .filter(|c| scope.sees_class(&models, *c))
                 .collect(),
         };
         let mut sessions: Vec<_> = classes
@@ -219,9 +222,10 @@ impl QueryRoot {
         period: Option<String>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<AssessmentView>> {
-        let school = school(ctx)?;
-        let class = class_by_id(&services(ctx)?.snapshot(), school, &class_id)?.class_id;
-        let models = services(ctx)?.class_view(class, as_of);
+        let (live, scope) = scope(ctx)?;
+        let class = class_by_id(&live, &scope, &class_id)?.class_id;
+        let (_, models) =
+            services(ctx)?.class_view(identity(ctx)?, ClassTarget::Class(class), as_of)?;
         let period = match &period {
             Some(wanted) => {
                 let info = models
@@ -259,9 +263,10 @@ impl QueryRoot {
         class_id: ID,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<HomeworkView>> {
-        let school = school(ctx)?;
-        let class = class_by_id(&services(ctx)?.snapshot(), school, &class_id)?.class_id;
-        let models = services(ctx)?.class_view(class, as_of);
+        let (live, scope) = scope(ctx)?;
+        let class = class_by_id(&live, &scope, &class_id)?.class_id;
+        let (_, models) =
+            services(ctx)?.class_view(identity(ctx)?, ClassTarget::Class(class), as_of)?;
         Ok(models
             .class_homework(class, now_or(as_of))
             .into_iter()
@@ -290,24 +295,11 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<ParcoursBoardView> {
         let parcours: ParcoursId = parse_id("id", &id)?;
-        let school = school(ctx)?;
         let services = services(ctx)?;
-        let live = services.snapshot();
-        let class = live
-            .class_of_parcours(parcours)
-            .filter(|c| {
-                live.reference()
-                    .class(*c)
-                    .is_some_and(|c| c.school_id == school)
-            })
-            .ok_or_else(|| missing("parcours", parcours))?;
-        ParcoursBoardView::new(
-            services.class_view(class, as_of),
-            parcours,
-            now_or(as_of),
-            &services.parcours,
-        )
-        .ok_or_else(|| missing("parcours", parcours))
+        let (_, models) =
+            services.class_view(identity(ctx)?, ClassTarget::Parcours(parcours), as_of)?;
+        ParcoursBoardView::new(models, parcours, now_or(as_of), &services.parcours)
+            .ok_or_else(|| missing("parcours", parcours))
     }
 
     /// Time on quizzes and parcours of a class (or of one pupil), `from <= at < to`, in
@@ -325,27 +317,25 @@ impl QueryRoot {
         parcours_id: Option<ID>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<TimeOnTaskView> {
-        let school = school(ctx)?;
+        let identity = identity(ctx)?;
         let services = services(ctx)?;
         let mut query = time_query(from, to, bucket, quiz_id.as_ref(), parcours_id.as_ref())?;
-        let live = services.snapshot();
+        let (live, scope) = services.scope(identity);
         match (&class_id, &pupil_id) {
             (Some(class_id), pupil_id) => {
-                let class = class_by_id(&live, school, class_id)?.class_id;
+                let class = class_by_id(&live, &scope, class_id)?.class_id;
                 query.pupil = pupil_id
                     .as_ref()
                     .map(|p| parse_id("pupilId", p))
                     .transpose()?;
-                let models = services.class_view(class, as_of);
+                let (_, models) =
+                    services.class_view(identity, ClassTarget::Class(class), as_of)?;
                 let report = models.time_on_task(class, &query);
                 Ok(TimeOnTaskView::new(models, report))
             }
             (None, Some(pupil_id)) => {
                 let pupil: PupilId = parse_id("pupilId", pupil_id)?;
-                if !pupil_of_school(&live, pupil, school) {
-                    return Err(missing("pupil", pupil));
-                }
-                let models = services.pupil_view(pupil, as_of);
+                let models = services.pupil_view(identity, pupil, as_of)?;
                 let report = models.pupil_time_on_task(pupil, &query);
                 Ok(TimeOnTaskView::new(models, report))
             }
@@ -363,12 +353,8 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<CompetencyView>> {
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
-        let school = school(ctx)?;
-        let services = services(ctx)?;
-        if !pupil_of_school(&services.snapshot(), pupil, school) {
-            return Err(missing("pupil", pupil));
-        }
-        Ok(competency_views(&services.pupil_view(pupil, as_of), pupil))
+        let models = services(ctx)?.pupil_view(identity(ctx)?, pupil, as_of)?;
+        Ok(competency_views(&models, pupil))
     }
 
     /// The global position the read models have folded up to.

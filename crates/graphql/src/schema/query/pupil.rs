@@ -10,6 +10,7 @@ use super::qcm::PupilQuizView;
 use super::spider::SpiderView;
 use super::time::{time_query, BucketGql, TimeOnTaskView};
 use crate::context::services;
+use crate::identity::identity;
 use crate::schema::mutations::GradeMark;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -178,13 +179,9 @@ impl PupilView {
         _period: Option<&str>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<PupilView>> {
-        let school = school(ctx)?;
-        let services = services(ctx)?;
-        if !pupil_of_school(&services.snapshot(), pupil, school) {
-            return Ok(None);
-        }
+        let models = services(ctx)?.pupil_view(identity(ctx)?, pupil, as_of)?;
         Ok(Some(PupilView {
-            models: services.pupil_view(pupil, as_of),
+            models,
             pupil_id: pupil,
             now: now_or(as_of),
         }))

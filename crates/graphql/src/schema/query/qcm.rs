@@ -1,7 +1,8 @@
 //! QCM: per question statistics and per pupil results (attempts, answers, time).
 
 use super::common::*;
-use crate::context::services;
+use crate::context::{services, ClassTarget};
+use crate::identity::identity;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -149,17 +150,9 @@ impl QuizView {
         id: QuizId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<QuizView>> {
-        let school = school(ctx)?;
-        let services = services(ctx)?;
-        let live = services.snapshot();
-        let Some(class) = live.class_of_quiz(id).filter(|c| {
-            live.reference()
-                .class(*c)
-                .is_some_and(|c| c.school_id == school)
-        }) else {
-            return Ok(None);
-        };
-        Ok(QuizView::new(services.class_view(class, as_of), id))
+        let (_, models) =
+            services(ctx)?.class_view(identity(ctx)?, ClassTarget::Quiz(id), as_of)?;
+        Ok(QuizView::new(models, id))
     }
 }
 

@@ -1,0 +1,375 @@
+//! What an identity may see and do: the one place access is decided.
+//!
+//! A `Scope` is computed from the identity and the reference read model — who teaches
+//! which class and subject, who leads which class, which pupils a guardian is linked to —
+//! so it follows the log (a new teaching assignment takes effect at once, no new token).
+//! Resolvers never check roles themselves: every read goes through `Services::class_view`
+//! / `Services::pupil_view` (see `context`), which ask `Scope::class` / `Scope::pupil`, and
+//! every write goes through `mutations::run`, which asks `Scope::command`.
+//!
+//! | role | reads | writes |
+//! |---|---|---|
+//! | administrator | the whole school | every command |
+//! | professeur principal | the classes they lead or teach, their pupils | as a teacher, and absences in the classes they lead |
+//! | teacher | the classes they teach, their pupils | assessments, grades, homework, quizzes in the (class, subject) pairs they teach; parcours, sessions (in their own name), absences and competencies in their classes |
+//! | guardian | the pupils linked to them (their file only) | nothing |
+//! | pupil | themself (their file only) | their own QCM attempts, deposits and parcours steps |
+//!
+//! Refusals are uniform: an id the identity may not see is refused exactly like an id that
+//! does not exist (`NOT_FOUND`, the same message), so a refusal says nothing about what
+//! exists; an operation the role can never do is `FORBIDDEN` whatever its arguments.
+//!
+//! "Published results": suivi has no publication step yet, so every recorded grade counts
+//! as published and guardians see their children's recorded grades.
+
+use crate::errors::{coded, FORBIDDEN, NOT_FOUND};
+use crate::identity::Identity;
+use async_graphql::Error;
+use std::collections::{BTreeMap, BTreeSet};
+use suivi_domain::ids::*;
+use suivi_domain::{Command, Role};
+use suivi_projections::ReadModels;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Reach {
+    /// Administrators: every class and pupil of the school.
+    School,
+    /// Staff: classes led (professeur principal) and (class, subjects) taught.
+    Staff {
+        led: BTreeSet<ClassId>,
+        taught: BTreeMap<ClassId, BTreeSet<SubjectId>>,
+    },
+    /// Guardians (their children) and pupils (themself): a pupil's own file only.
+    Family(BTreeSet<PupilId>),
+}
+
+/// What one identity may read and write, as of one snapshot of the reference data.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    identity: Identity,
+    reach: Reach,
+}
+
+pub fn unknown(kind: &str, id: impl std::fmt::Display) -> Error {
+    coded(NOT_FOUND, format!("unknown {kind} {id}"))
+}
+
+fn forbidden(message: impl Into<String>) -> Error {
+    coded(FORBIDDEN, message)
+}
+
+impl Scope {
+    pub fn of(identity: &Identity, models: &ReadModels) -> Scope {
+        let reference = models.reference();
+        let school = identity.school_id;
+        let reach = match identity.role {
+            Role::Admin => Reach::School,
+            Role::HeadTeacher | Role::Teacher => {
+                let me = TeacherId(identity.subject_id);
+                let mut led = BTreeSet::new();
+                let mut taught: BTreeMap<ClassId, BTreeSet<SubjectId>> = BTreeMap::new();
+                for class in reference.classes_of(school) {
+                    if class.head_teacher == Some(me) {
+                        led.insert(class.class_id);
+                    }
+                    for (teacher, subject) in &class.teaching {
+                        if *teacher == me {
+                            taught.entry(class.class_id).or_default().insert(*subject);
+                        }
+                    }
+                }
+                Reach::Staff { led, taught }
+            }
+            Role::Guardian => Reach::Family(
+                reference
+                    .children_of(GuardianId(identity.subject_id))
+                    .iter()
+                    .copied()
+                    .filter(|p| reference.pupil(*p).is_some_and(|p| p.school_id == school))
+                    .collect(),
+            ),
+            Role::Pupil => {
+                let me = PupilId(identity.subject_id);
+                Reach::Family(
+                    reference
+                        .pupil(me)
+                        .filter(|p| p.school_id == school)
+                        .map(|_| me)
+                        .into_iter()
+                        .collect(),
+                )
+            }
+        };
+        Scope {
+            identity: identity.clone(),
+            reach,
+        }
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub fn school(&self) -> SchoolId {
+        self.identity.school_id
+    }
+
+    /// Whether the identity reaches the whole school (an administrator).
+    pub fn reads_all(&self) -> bool {
+        matches!(self.reach, Reach::School)
+    }
+
+    /// Whether the role reads class-level views (dashboards, assessments, boards) at all.
+    pub fn reads_classes(&self) -> bool {
+        !matches!(self.reach, Reach::Family(_))
+    }
+
+    /// `FORBIDDEN` for the roles that never read class-level views.
+    pub fn class_reads(&self) -> Result<(), Error> {
+        if self.reads_classes() {
+            return Ok(());
+        }
+        Err(forbidden(format!(
+            "a {} reads only a pupil's own file (pupil, competencies, timeOnTask by pupilId, \
+             gradeRecorded), not class-level views",
+            self.identity.role.as_str()
+        )))
+    }
+
+    /// Whether the class exists in the school and is within reach.
+    pub fn sees_class(&self, models: &ReadModels, class: ClassId) -> bool {
+        let in_school = models
+            .reference()
+            .class(class)
+            .is_some_and(|c| c.school_id == self.school());
+        in_school
+            && match &self.reach {
+                Reach::School => true,
+                Reach::Staff { led, taught } => led.contains(&class) || taught.contains_key(&class),
+                Reach::Family(_) => false,
+            }
+    }
+
+    /// Whether the pupil exists in the school and is within reach: staff see the pupils
+    /// ever enrolled in one of their classes.
+    pub fn sees_pupil(&self, models: &ReadModels, pupil: PupilId) -> bool {
+        let Some(info) = models
+            .reference()
+            .pupil(pupil)
+            .filter(|p| p.school_id == self.school())
+        else {
+            return false;
+        };
+        match &self.reach {
+            Reach::School => true,
+            Reach::Staff { led, taught } => info
+                .enrolments
+                .iter()
+                .any(|e| led.contains(&e.class_id) || taught.contains_key(&e.class_id)),
+            Reach::Family(pupils) => pupils.contains(&pupil),
+        }
+    }
+
+    /// A class-level read: `FORBIDDEN` for guardians and pupils, `NOT_FOUND` (as `kind id`)
+    /// when the class is unknown or out of reach.
+    pub fn class(
+        &self,
+        models: &ReadModels,
+        class: Option<ClassId>,
+        kind: &str,
+        id: impl std::fmt::Display,
+    ) -> Result<ClassId, Error> {
+        self.class_reads()?;
+        class
+            .filter(|c| self.sees_class(models, *c))
+            .ok_or_else(|| unknown(kind, id))
+    }
+
+    /// A pupil-level read: `NOT_FOUND` when the pupil is unknown or out of reach.
+    pub fn pupil(&self, models: &ReadModels, pupil: PupilId) -> Result<(), Error> {
+        if self.sees_pupil(models, pupil) {
+            Ok(())
+        } else {
+            Err(unknown("pupil", pupil))
+        }
+    }
+
+    /// The class a staff member works in (leads or teaches any subject in).
+    fn staff_class(&self, models: &ReadModels, class: ClassId) -> Result<(), Error> {
+        match &self.reach {
+            Reach::School => Ok(()),
+            _ if self.sees_class(models, class) => Ok(()),
+            _ => Err(unknown("class", class)),
+        }
+    }
+
+    /// A (class, subject) pair the teacher teaches. Unknown or out of reach: `NOT_FOUND`
+    /// naming `kind id`.
+    fn teaches(
+        &self,
+        models: &ReadModels,
+        class: ClassId,
+        subject: SubjectId,
+        kind: &str,
+        id: impl std::fmt::Display,
+    ) -> Result<(), Error> {
+        match &self.reach {
+            Reach::School => Ok(()),
+            Reach::Staff { taught, .. }
+                if self.sees_class(models, class)
+                    && taught.get(&class).is_some_and(|s| s.contains(&subject)) =>
+            {
+                Ok(())
+            }
+            _ => Err(unknown(kind, id)),
+        }
+    }
+
+    fn staff_pupil(&self, models: &ReadModels, pupil: PupilId) -> Result<(), Error> {
+        match &self.reach {
+            Reach::School => Ok(()),
+            _ => self.pupil(models, pupil),
+        }
+    }
+
+    /// The pupil's own work: the pupil themself (or an administrator).
+    fn own_work(&self, models: &ReadModels, pupil: PupilId, what: &str) -> Result<(), Error> {
+        match (&self.reach, self.identity.role) {
+            (Reach::School, _) => Ok(()),
+            (Reach::Family(_), Role::Pupil) => self.pupil(models, pupil),
+            _ => Err(forbidden(format!(
+                "only the pupil records their own {what}; a {} may not",
+                self.identity.role.as_str()
+            ))),
+        }
+    }
+
+    fn staff_only(&self, what: &str) -> Result<(), Error> {
+        match self.reach {
+            Reach::Staff { .. } | Reach::School => Ok(()),
+            Reach::Family(_) => Err(forbidden(format!(
+                "a {} may not {what}",
+                self.identity.role.as_str()
+            ))),
+        }
+    }
+
+    /// Whether the identity may send this command. Checked before the command reaches the
+    /// domain, against the same snapshot the scope was computed from.
+    pub fn command(&self, models: &ReadModels, command: &Command) -> Result<(), Error> {
+        use Command as C;
+        if self.identity.role == Role::Guardian {
+            return Err(forbidden("a guardian reads; they may not record anything"));
+        }
+        let admin_only = |what: &str| -> Result<(), Error> {
+            match self.reach {
+                Reach::School => Ok(()),
+                _ => Err(forbidden(format!(
+                    "only an administrator may {what}; a {} may not",
+                    self.identity.role.as_str()
+                ))),
+            }
+        };
+        match command {
+            C::RegisterSchool(_)
+            | C::DefineSchoolYear(_)
+            | C::DefinePeriod(_)
+            | C::DefineSubject(_)
+            | C::OpenClass(_)
+            | C::RegisterTeacher(_)
+            | C::AssignTeaching(_)
+            | C::AssignHeadTeacher(_)
+            | C::RegisterPupil(_)
+            | C::EnrolPupil(_)
+            | C::TransferPupil(_)
+            | C::LinkGuardian(_)
+            | C::DefineFramework(_) => admin_only("change the school's reference data"),
+            C::ScheduleAssessment(e) => {
+                self.staff_only("schedule assessments")?;
+                self.teaches(models, e.class_id, e.subject_id, "class", e.class_id)
+            }
+            C::RecordGrade(e) => self.grade(models, e.assessment_id),
+            C::CorrectGrade(e) => self.grade(models, e.assessment_id),
+            C::RecordAbsence(e) => {
+                self.staff_only("record absences")?;
+                self.staff_pupil(models, e.pupil_id)
+            }
+            C::RecordLateness(e) => {
+                self.staff_only("record lateness")?;
+                self.staff_pupil(models, e.pupil_id)
+            }
+            C::JustifyAbsence(e) => {
+                self.staff_only("justify absences")?;
+                self.staff_pupil(models, e.pupil_id)
+            }
+            C::AssignHomework(e) => {
+                self.staff_only("assign homework")?;
+                self.teaches(models, e.class_id, e.subject_id, "class", e.class_id)
+            }
+            C::DepositHomework(e) => self.own_work(models, e.pupil_id, "homework deposits"),
+            C::PublishQuiz(e) => {
+                self.staff_only("publish quizzes")?;
+                self.teaches(models, e.class_id, e.subject_id, "class", e.class_id)
+            }
+            C::StartAttempt(c) => self.own_work(models, c.pupil_id, "QCM attempts"),
+            C::AnswerQuestion(c) => self.own_work(models, c.pupil_id, "QCM answers"),
+            C::SubmitAttempt(c) => self.own_work(models, c.pupil_id, "QCM attempts"),
+            C::AssessCompetency(e) => {
+                self.staff_only("assess competencies")?;
+                self.staff_pupil(models, e.pupil_id)
+            }
+            C::ValidateCompetency(e) => {
+                self.staff_only("validate competencies")?;
+                self.staff_pupil(models, e.pupil_id)
+            }
+            C::PublishParcours(e) => {
+                self.staff_only("publish parcours")?;
+                self.staff_class(models, e.class_id)
+            }
+            C::StartStep(e) => self.own_work(models, e.pupil_id, "parcours steps"),
+            C::FailStep(e) => self.own_work(models, e.pupil_id, "parcours steps"),
+            C::CompleteStep(e) => self.own_work(models, e.pupil_id, "parcours steps"),
+            C::StartSession(e) => {
+                self.staff_only("start class sessions")?;
+                self.staff_class(models, e.class_id)?;
+                if !matches!(self.reach, Reach::School)
+                    && e.teacher_id != TeacherId(self.identity.subject_id)
+                {
+                    return Err(forbidden(
+                        "a teacher starts sessions in their own name (teacherId is theirs)",
+                    ));
+                }
+                Ok(())
+            }
+            C::EndSession(e) => {
+                self.staff_only("end class sessions")?;
+                match self.reach {
+                    Reach::School => Ok(()),
+                    _ => models
+                        .class_of_session(e.session_id)
+                        .filter(|c| self.sees_class(models, *c))
+                        .map(|_| ())
+                        .ok_or_else(|| unknown("session", e.session_id)),
+                }
+            }
+        }
+    }
+
+    /// Grades: in an assessment of a (class, subject) the teacher teaches.
+    fn grade(&self, models: &ReadModels, assessment: AssessmentId) -> Result<(), Error> {
+        self.staff_only("record grades")?;
+        if matches!(self.reach, Reach::School) {
+            return Ok(());
+        }
+        let Some(model) = models.assessment(assessment) else {
+            return Err(unknown("assessment", assessment));
+        };
+        self.teaches(
+            models,
+            model.class_id,
+            model.subject_id,
+            "assessment",
+            assessment,
+        )
+    }
+}
