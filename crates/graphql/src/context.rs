@@ -1,6 +1,7 @@
 //! What resolvers share: the command gateway, the running projections, the key ring that
 //! opens pupils' names, and the live-board rules. One `Arc<Services>` is schema data.
 
+use crate::audit::AccessJournal;
 use crate::errors::{coded, UNAVAILABLE};
 use crate::identity::{identity, Identity};
 use crate::scope::Scope;
@@ -36,6 +37,8 @@ pub struct Services {
     pub parcours: ParcoursConfig,
     /// Turns true when the server shuts down: subscriptions end.
     pub shutdown: watch::Receiver<bool>,
+    /// Who on the staff opened which pupil's file (`pupil_view` records it).
+    pub journal: AccessJournal,
 }
 
 impl Services {
@@ -51,7 +54,13 @@ impl Services {
             projections,
             parcours: ParcoursConfig::default(),
             shutdown,
+            journal: AccessJournal::in_memory(),
         }
+    }
+
+    /// The same services, journaling pupil-file reads in `journal`.
+    pub fn with_journal(self, journal: AccessJournal) -> Services {
+        Services { journal, ..self }
     }
 
     pub fn store(&self) -> &Arc<dyn EventStore> {
@@ -117,7 +126,8 @@ impl Services {
     }
 
     /// The read models a pupil's file reads: live, or re-folded as of an instant. The
-    /// scope is checked here: a pupil out of reach is `NOT_FOUND` like an unknown one.
+    /// scope is checked here: a pupil out of reach is `NOT_FOUND` like an unknown one. A
+    /// staff member's read is recorded in the access journal.
     pub fn pupil_view(
         &self,
         identity: &Identity,
@@ -126,6 +136,7 @@ impl Services {
     ) -> async_graphql::Result<Arc<ReadModels>> {
         let (live, scope) = self.scope(identity);
         scope.pupil(&live, pupil)?;
+        self.journal.record(identity, pupil);
         Ok(match as_of {
             Some(at) => Arc::new(live.as_of_pupil(pupil, at)),
             None => live,

@@ -15,6 +15,7 @@
 //! (a mutation is only acknowledged after the store has committed it), subscriptions and
 //! the demo simulation end, then the store is closed.
 
+use crate::audit::AccessJournal;
 use crate::context::Services;
 use crate::demo::{self, DemoLoader};
 use crate::errors::BAD_USER_INPUT;
@@ -172,7 +173,7 @@ impl App {
         store: Arc<dyn EventStore>,
         identities: IdentitySource,
     ) -> Result<App, ServeError> {
-        let (services, shutdown) = start_services(store).await?;
+        let (services, shutdown) = start_services(store, AccessJournal::in_memory()).await?;
         Ok(App::assemble(services, shutdown, identities))
     }
 
@@ -225,13 +226,14 @@ impl App {
 
 async fn start_services(
     store: Arc<dyn EventStore>,
+    journal: AccessJournal,
 ) -> Result<(Arc<Services>, watch::Sender<bool>), ServeError> {
     let gateway = Arc::new(Gateway::new(store.clone()).await?);
     let projections = Arc::new(Projections::start(store));
     projections.caught_up().await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     Ok((
-        Arc::new(Services::new(gateway, projections, shutdown_rx)),
+        Arc::new(Services::new(gateway, projections, shutdown_rx).with_journal(journal)),
         shutdown,
     ))
 }
@@ -426,7 +428,13 @@ pub async fn serve_with(
     let position = store.head().await?;
     tracing::info!(store = %config.store_url, position, "store opened");
 
-    let (services, shutdown) = start_services(store.clone()).await?;
+    let journal = AccessJournal::for_store(&config.store_url).map_err(|e| {
+        ServeError::Io(std::io::Error::other(format!(
+            "opening the access journal beside {}: {e}",
+            config.store_url
+        )))
+    })?;
+    let (services, shutdown) = start_services(store.clone(), journal).await?;
     let school = match school_to_serve(&services.projections, config.school) {
         Ok(school) => school,
         // The demo serves the first school when a store holds several.

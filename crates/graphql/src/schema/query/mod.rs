@@ -32,6 +32,16 @@ use pupil::{competency_views, CompetencyView};
 use suivi_domain::ids::*;
 use time::{time_query, BucketGql, TimeOnTaskView};
 
+/// One read of a pupil's file by the staff.
+#[derive(SimpleObject)]
+#[graphql(name = "AccessRecord")]
+pub struct AccessRecordView {
+    pub at: DateTime<Utc>,
+    /// `role:uuid` of who read it.
+    pub actor: String,
+    pub pupil_id: ID,
+}
+
 #[derive(SimpleObject)]
 pub struct SchoolView {
     pub id: ID,
@@ -355,6 +365,40 @@ impl QueryRoot {
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
         let models = services(ctx)?.pupil_view(identity(ctx)?, pupil, as_of)?;
         Ok(competency_views(&models, pupil))
+    }
+
+    /// Who on the staff opened a pupil's file (pupil, competencies, time on task, grade
+    /// subscription), latest first: of one pupil or of all, since an instant.
+    /// Administrators only.
+    async fn access_journal(
+        &self,
+        ctx: &Context<'_>,
+        pupil_id: Option<ID>,
+        since: Option<DateTime<Utc>>,
+        #[graphql(default = 100)] limit: i64,
+    ) -> Result<Vec<AccessRecordView>> {
+        let identity = identity(ctx)?;
+        if identity.role != suivi_domain::Role::Admin {
+            return Err(coded(
+                crate::errors::FORBIDDEN,
+                format!(
+                    "only an administrator reads the access journal; a {} may not",
+                    identity.role.as_str()
+                ),
+            ));
+        }
+        let pupil: Option<PupilId> = crate::errors::parse_opt_id("pupilId", pupil_id.as_ref())?;
+        let limit = crate::errors::narrow("limit", limit, 10_000usize)?.min(10_000);
+        Ok(services(ctx)?
+            .journal
+            .query(pupil, since, limit)
+            .into_iter()
+            .map(|r| AccessRecordView {
+                at: r.at,
+                actor: r.actor,
+                pupil_id: ID(r.pupil_id.to_string()),
+            })
+            .collect())
     }
 
     /// The global position the read models have folded up to.
