@@ -71,12 +71,12 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        (at.clone(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip { at, byte }),
-        (at.clone(), any::<u8>()).prop_map(|(at, byte)| Mutation::Insert { at, byte }),
-        (at.clone(), 1usize..40).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        at.clone().prop_map(|line| Mutation::DuplicateLine { line }),
-        at.clone().prop_map(|line| Mutation::DropLine { line }),
-        (at.clone(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
+        (at, any::<u8>()).prop_map(|(at, byte)| Mutation::Flip { at, byte }),
+        (at, any::<u8>()).prop_map(|(at, byte)| Mutation::Insert { at, byte }),
+        (at, 1usize..40).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        at.prop_map(|line| Mutation::DuplicateLine { line }),
+        at.prop_map(|line| Mutation::DropLine { line }),
+        (at, any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
         (at, 0usize..12, 0..AWKWARD.len()).prop_map(|(at, len, with)| Mutation::Replace {
             at,
             len,

@@ -270,17 +270,17 @@ async fn state_of<'s>(
     states: &'s mut HashMap<SchoolId, SchoolState>,
     school: SchoolId,
 ) -> anyhow::Result<&'s mut SchoolState> {
-    if !states.contains_key(&school) {
-        let state = importer
-            .gateway
-            .with_state(school, |s| s.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("reading the log: {e}"))?;
-        states.insert(school, state);
+    match states.entry(school) {
+        std::collections::hash_map::Entry::Occupied(slot) => Ok(slot.into_mut()),
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            let state = importer
+                .gateway
+                .with_state(school, |s| s.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("reading the log: {e}"))?;
+            Ok(slot.insert(state))
+        }
     }
-    states
-        .get_mut(&school)
-        .ok_or_else(|| anyhow::anyhow!("school {school} vanished"))
 }
 
 /// Writes the valid lines in one atomic append; `Ok(Err(_))` when the gateway refused a line
