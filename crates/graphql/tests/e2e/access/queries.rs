@@ -1,0 +1,246 @@
+//! Queries × roles × in and out of scope.
+
+use super::world::*;
+use crate::harness::{message, Server};
+use crate::seed::id;
+use serde_json::{json, Value};
+
+/// Class-level reads: (name, query taking `$id`, the in-scope id (class A's), the
+/// out-of-scope id (class B's)).
+fn class_reads(w: &World) -> Vec<(&'static str, &'static str, String, String)> {
+    let s = &w.s;
+    vec![
+        (
+            "class",
+            "query($id: String!) { class(name: $id) { id name pupils { id average } } }",
+            s.class.clone(),
+            s.other_class.clone(),
+        ),
+        (
+            "assessments",
+            "query($id: ID!) { assessments(classId: $id) { id } }",
+            s.class.clone(),
+            s.other_class.clone(),
+        ),
+        (
+            "classHomework",
+            "query($id: ID!) { classHomework(classId: $id) { id } }",
+            s.class.clone(),
+            s.other_class.clone(),
+        ),
+        (
+            "sessions",
+            "query($id: ID!) { sessions(classId: $id) { id } }",
+            s.class.clone(),
+            s.other_class.clone(),
+        ),
+        (
+            "timeOnTask(classId)",
+            "query($id: ID!) { timeOnTask(classId: $id) { totalMs } }",
+            s.class.clone(),
+            s.other_class.clone(),
+        ),
+        (
+            "assessment",
+            "query($id: ID!) { assessment(id: $id) { id title } }",
+            s.m1.clone(),
+            w.assessment_b.clone(),
+        ),
+        (
+            "homework",
+            "query($id: ID!) { homework(id: $id) { id } }",
+            w.homework[0].clone(),
+            w.homework[1].clone(),
+        ),
+        (
+            "quiz",
+            "query($id: ID!) { quiz(id: $id) { id } }",
+            w.quiz[0].clone(),
+            w.quiz[1].clone(),
+        ),
+        (
+            "parcoursBoard",
+            "query($id: ID!) { parcoursBoard(id: $id) { title } }",
+            w.parcours[0].clone(),
+            w.parcours[1].clone(),
+        ),
+        (
+            "liveBoard",
+            "query($id: ID!) { liveBoard(sessionId: $id) { session { id } } }",
+            w.session[0].clone(),
+            w.session[1].clone(),
+        ),
+    ]
+}
+
+/// Pupil-level reads: (name, query taking `$id`).
+const PUPIL_READS: [(&str, &str); 3] = [
+    ("pupil", "query($id: ID!) { pupil(id: $id) { id displayName grades { average } absences { halfDays } } }"),
+    ("competencies", "query($id: ID!) { competencies(pupilId: $id) { component } }"),
+    ("timeOnTask(pupilId)", "query($id: ID!) { timeOnTask(pupilId: $id) { totalMs } }"),
+];
+
+#[tokio::test]
+async fn every_query_answers_in_scope_and_refuses_out_of_scope_without_a_hint() {
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let tokens = tokens(&server, &w);
+    let guess = id();
+
+    for (name, query, inside, outside) in class_reads(&w) {
+        for (role, token) in &tokens {
+            let guessed = server.gql_as(token, query, json!({"id": guess})).await;
+            let in_scope = server.gql_as(token, query, json!({"id": inside})).await;
+            let out_scope = server.gql_as(token, query, json!({"id": outside})).await;
+            let what = format!("{role} {name}");
+            match *role {
+                "guardian" | "pupil" => {
+                    for answer in [&guessed, &in_scope, &out_scope] {
+                        assert_refused(answer, "FORBIDDEN", "", None, &what);
+                    }
+                    assert_eq!(message(&in_scope), message(&guessed), "{what}");
+                }
+                _ => {
+                    assert_refused(&guessed, "NOT_FOUND", &guess, None, &what);
+                    assert_allowed(&in_scope, &format!("{what} in scope"));
+                    if *role == "admin" {
+                        assert_allowed(&out_scope, &format!("{what} class B"));
+                    } else {
+                        assert_refused(
+                            &out_scope,
+                            "NOT_FOUND",
+                            &outside,
+                            Some((&guessed, &guess)),
+                            &format!("{what} class B"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Another school's class: unknown to everyone here, the administrator too.
+    for (role, token) in &tokens[..3] {
+        let query = "query($id: ID!) { assessments(classId: $id) { id } }";
+        let guessed = server.gql_as(token, query, json!({"id": guess})).await;
+        let other = server
+            .gql_as(token, query, json!({"id": w.other_class}))
+            .await;
+        assert_refused(
+            &other,
+            "NOT_FOUND",
+            &w.other_class,
+            Some((&guessed, &guess)),
+            &format!("{role} other school's class"),
+        );
+    }
+    // A class by name: one out of reach is "no class named" like a name that does not exist.
+    let teacher = &tokens[2].1;
+    let by_name = "query($id: String!) { class(name: $id) { id } }";
+    let b = server
+        .gql_as(teacher, by_name, json!({"id": "2nde B"}))
+        .await;
+    let z = server
+        .gql_as(teacher, by_name, json!({"id": "2nde Z"}))
+        .await;
+    assert_refused(
+        &b,
+        "NOT_FOUND",
+        "2nde B",
+        Some((&z, "2nde Z")),
+        "class by name out of reach",
+    );
+
+    // Pupil-level reads.
+    let [a, b, _] = &w.s.pupils;
+    for (name, query) in PUPIL_READS {
+        for (role, token) in &tokens {
+            let outsiders: Vec<&String> = match *role {
+                "admin" => vec![&w.other_pupil],
+                "pp" | "teacher" => vec![&w.d, &w.other_pupil],
+                "guardian" => vec![b, &w.d, &w.other_pupil],
+                _ => vec![b, &w.d],
+            };
+            let what = format!("{role} {name}");
+            let in_scope = server.gql_as(token, query, json!({"id": a})).await;
+            assert_allowed(&in_scope, &format!("{what} pupil a"));
+            let guessed = server.gql_as(token, query, json!({"id": guess})).await;
+            assert_refused(&guessed, "NOT_FOUND", &guess, None, &what);
+            for outsider in outsiders {
+                let answer = server.gql_as(token, query, json!({"id": outsider})).await;
+                assert_refused(
+                    &answer,
+                    "NOT_FOUND",
+                    outsider,
+                    Some((&guessed, &guess)),
+                    &format!("{what} {outsider}"),
+                );
+            }
+        }
+    }
+    // By external id: another family's is "no pupil with external id" like a made-up one.
+    let by_external = "query($id: String!) { pupilByExternalId(externalId: $id) { id } }";
+    let guardian = &tokens[3].1;
+    let mine = server
+        .gql_as(guardian, by_external, json!({"id": "E1"}))
+        .await;
+    assert_allowed(&mine, "guardian E1");
+    let theirs = server
+        .gql_as(guardian, by_external, json!({"id": "E2"}))
+        .await;
+    let made_up = server
+        .gql_as(guardian, by_external, json!({"id": "E99"}))
+        .await;
+    assert_refused(
+        &theirs,
+        "NOT_FOUND",
+        "E2",
+        Some((&made_up, "E99")),
+        "guardian E2",
+    );
+
+    // Lists show only what is in reach.
+    let classes = "{ classes { name } }";
+    let names = |answer: &Value| -> Vec<String> {
+        answer["data"]["classes"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        names(&server.gql_as(&tokens[0].1, classes, json!({})).await),
+        ["2nde A", "2nde B"]
+    );
+    assert_eq!(
+        names(&server.gql_as(&tokens[1].1, classes, json!({})).await),
+        ["2nde A"]
+    );
+    assert_eq!(
+        names(&server.gql_as(teacher, classes, json!({})).await),
+        ["2nde A"]
+    );
+    for (_, token) in &tokens[3..] {
+        assert_refused(
+            &server.gql_as(token, classes, json!({})).await,
+            "FORBIDDEN",
+            "",
+            None,
+            "classes",
+        );
+    }
+    let sessions = server
+        .gql_as(teacher, "{ sessions { id } }", json!({}))
+        .await;
+    assert_eq!(sessions["data"]["sessions"], json!([{"id": w.session[0]}]));
+    // The school's reference data and the log position are everyone's.
+    for (role, token) in &tokens {
+        let answer = server
+            .gql_as(token, "{ school { name } position }", json!({}))
+            .await;
+        assert_allowed(&answer, role);
+    }
+    server.stop().await;
+}

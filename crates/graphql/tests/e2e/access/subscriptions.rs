@@ -1,0 +1,116 @@
+//! Subscriptions: checked at subscribe time and for every event.
+
+use super::world::*;
+use crate::harness::Server;
+use crate::seed;
+use serde_json::json;
+
+#[tokio::test]
+async fn subscriptions_are_checked_when_they_start_and_for_every_event() {
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let tokens: std::collections::HashMap<&str, String> = tokens(&server, &w).into_iter().collect();
+    let board = "subscription($id: ID!) { liveBoard(sessionId: $id) { session { id } } }";
+    let grades = "subscription($id: ID!) { gradeRecorded(pupilId: $id) { assessmentTitle score } }";
+
+    // At subscribe time: in scope a first board; out of scope the error an unknown id gets.
+    for role in ["admin", "pp", "teacher"] {
+        let mut sub = server
+            .subscribe_as(&tokens[role], board, json!({"id": w.session[0]}))
+            .await;
+        let data = sub.next_data().await;
+        assert_eq!(
+            data["liveBoard"]["session"]["id"],
+            json!(w.session[0]),
+            "{role}"
+        );
+    }
+    for (role, session, expected) in [
+        ("pp", &w.session[1], "NOT_FOUND"),
+        ("teacher", &w.session[1], "NOT_FOUND"),
+        ("guardian", &w.session[0], "FORBIDDEN"),
+        ("pupil", &w.session[0], "FORBIDDEN"),
+    ] {
+        let mut sub = server
+            .subscribe_as(&tokens[role], board, json!({"id": session}))
+            .await;
+        let error = sub_error(&sub.message().await);
+        assert_eq!(error["extensions"]["code"], expected, "{role}: {error}");
+        if expected == "NOT_FOUND" {
+            assert_eq!(error["message"], format!("unknown session {session}"));
+        }
+    }
+    for (role, pupil) in [
+        ("guardian", &w.s.pupils[1]),
+        ("guardian", &w.d),
+        ("pupil", &w.s.pupils[1]),
+        ("teacher", &w.d),
+        ("admin", &w.other_pupil),
+    ] {
+        let mut sub = server
+            .subscribe_as(&tokens[role], grades, json!({"id": pupil}))
+            .await;
+        let error = sub_error(&sub.message().await);
+        assert_eq!(error["extensions"]["code"], "NOT_FOUND", "{role}: {error}");
+        assert_eq!(error["message"], format!("unknown pupil {pupil}"), "{role}");
+    }
+
+    // Per event: the guardian of a hears a's grades, and nothing of b's.
+    let mut mine = server
+        .subscribe_as(&tokens["guardian"], grades, json!({"id": w.s.pupils[0]}))
+        .await;
+    let mut changes = server
+        .subscribe_as(
+            &tokens["teacher"],
+            "subscription { changes { position classIds pupilIds } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    run(
+        &server,
+        "correctGrade",
+        json!({"assessmentId": w.assessment_b, "pupilId": w.d, "score": "3"}),
+    )
+    .await;
+    seed::grade(&server, &w.s.f1, &w.s.pupils[2], Some("13"), None).await;
+    run(
+        &server,
+        "correctGrade",
+        json!({"assessmentId": w.s.m2, "pupilId": w.s.pupils[0], "score": "9"}),
+    )
+    .await;
+    let data = mine.next_data().await;
+    assert_eq!(
+        data["gradeRecorded"]["assessmentTitle"], "Interrogation",
+        "{data}"
+    );
+    assert_eq!(data["gradeRecorded"]["score"], "9");
+    // The teacher of class A hears of class A, never of class B or its pupil.
+    let first = changes.next_data().await;
+    let text = first.to_string();
+    assert!(text.contains(&w.s.class), "{text}");
+    assert!(
+        !text.contains(&w.s.other_class) && !text.contains(&w.d),
+        "{text}"
+    );
+    // A guardian may not open the whole assessment from a grade change.
+    let mut nosy = server
+        .subscribe_as(&tokens["guardian"], "subscription($id: ID!) { gradeRecorded(pupilId: $id) { assessment { grades { score } } } }", json!({"id": w.s.pupils[0]}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    run(
+        &server,
+        "correctGrade",
+        json!({"assessmentId": w.s.m2, "pupilId": w.s.pupils[0], "score": "9.5"}),
+    )
+    .await;
+    let msg = nosy.message().await;
+    assert_eq!(msg["type"], "next", "{msg}");
+    assert!(msg["payload"]["data"]["gradeRecorded"].is_null(), "{msg}");
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{msg}"
+    );
+    server.stop().await;
+}
