@@ -112,6 +112,13 @@ struct TokenArgs {
     /// HS256 secret the server checks tokens with.
     #[arg(long, env = "SUIVI_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// Scope ids: limit a staff token to these classes (comma-separated ids); the log's
+    /// assignments still apply.
+    #[arg(long, value_delimiter = ',')]
+    classes: Vec<uuid::Uuid>,
+    /// Scope ids: limit a guardian's token to these of their children.
+    #[arg(long, value_delimiter = ',')]
+    pupils: Vec<uuid::Uuid>,
 }
 
 fn parse_role(text: &str) -> Result<suivi_domain::Role, String> {
@@ -476,6 +483,20 @@ async fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
         role: args.role,
         subject_id: args.subject,
         school_id: suivi_domain::ids::SchoolId(school),
+        within: suivi_graphql::identity::Within {
+            classes: (!args.classes.is_empty()).then(|| {
+                args.classes
+                    .iter()
+                    .map(|c| suivi_domain::ids::ClassId(*c))
+                    .collect()
+            }),
+            pupils: (!args.pupils.is_empty()).then(|| {
+                args.pupils
+                    .iter()
+                    .map(|p| suivi_domain::ids::PupilId(*p))
+                    .collect()
+            }),
+        },
     };
     let claims = Claims::new(&identity, chrono::Utc::now(), args.ttl);
     let token = issue_hs256(secret.as_bytes(), &claims)?;

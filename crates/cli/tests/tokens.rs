@@ -52,6 +52,33 @@ fn token_issues_a_token_the_server_accepts() {
     assert_eq!(identity.subject_id, subject);
     assert_eq!(identity.school_id.0, school);
 
+    let (c1, c2) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let classes = format!("{c1},{c2}");
+    let run = suivi_env(
+        &[
+            "token",
+            "--role",
+            "teacher",
+            "--subject",
+            &subject.to_string(),
+            "--school",
+            &school.to_string(),
+            "--classes",
+            &classes,
+        ],
+        Some(SECRET),
+    );
+    assert!(run.ok(), "{}", run.stderr);
+    let narrowed = verifier.verify(run.stdout.trim()).expect("a valid token");
+    assert_eq!(
+        narrowed.within.classes,
+        Some(vec![
+            suivi_domain::ids::ClassId(c1),
+            suivi_domain::ids::ClassId(c2)
+        ])
+    );
+    assert_eq!(identity.within.classes, None);
+
     let no_secret = suivi_env(
         &[
             "token",

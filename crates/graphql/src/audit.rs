@@ -133,6 +133,7 @@ mod tests {
             role,
             subject_id: Uuid::now_v7(),
             school_id: SchoolId(Uuid::now_v7()),
+            within: Default::default(),
         }
     }
 

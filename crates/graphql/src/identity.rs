@@ -16,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use suivi_domain::ids::{CorrelationId, SchoolId};
+use suivi_domain::ids::{ClassId, CorrelationId, PupilId, SchoolId};
 use suivi_domain::{Actor, Metadata, Role};
 use uuid::Uuid;
 
@@ -30,6 +30,19 @@ pub struct Identity {
     pub subject_id: Uuid,
     /// The tenant every read and write of the request is scoped to.
     pub school_id: SchoolId,
+    /// What the token's issuer narrowed the identity to, if anything.
+    pub within: Within,
+}
+
+/// Scope ids a token may carry: the identity reaches at most these classes (staff) or
+/// pupils (guardians), intersected with what the log grants — a school's identity
+/// provider can hand out a token for one class only. `None`: the log alone decides.
+/// Administrators' tokens are school-wide and pupils reach only themselves, so neither
+/// is narrowed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Within {
+    pub classes: Option<Vec<ClassId>>,
+    pub pupils: Option<Vec<PupilId>>,
 }
 
 impl Identity {
@@ -38,6 +51,7 @@ impl Identity {
             role: Role::Admin,
             subject_id: CONFIGURED_ADMIN,
             school_id,
+            within: Within::default(),
         }
     }
 

@@ -7,13 +7,13 @@
 //! key (PEM) of a school's identity provider. A server accepts exactly one algorithm: a
 //! token signed with another is refused (no `none`, no HS256 signed with a public key).
 
-use crate::identity::Identity;
+use crate::identity::{Identity, Within};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use suivi_domain::ids::SchoolId;
+use suivi_domain::ids::{ClassId, PupilId, SchoolId};
 use suivi_domain::Role;
 use uuid::Uuid;
 
@@ -33,6 +33,12 @@ pub struct Claims {
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// Scope ids (optional): the classes a staff member's token is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<Uuid>>,
+    /// Scope ids (optional): the pupils a guardian's token is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pupils: Option<Vec<Uuid>>,
 }
 
 /// The role's name in tokens.
@@ -70,6 +76,16 @@ impl Claims {
             school: identity.school_id.0,
             exp: iat.saturating_add(ttl.as_secs()),
             iat: Some(iat),
+            classes: identity
+                .within
+                .classes
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.0).collect()),
+            pupils: identity
+                .within
+                .pupils
+                .as_ref()
+                .map(|p| p.iter().map(|p| p.0).collect()),
         }
     }
 }
@@ -191,6 +207,10 @@ impl JwtVerifier {
             role,
             subject_id: claims.sub,
             school_id: SchoolId(claims.school),
+            within: Within {
+                classes: claims.classes.map(|c| c.into_iter().map(ClassId).collect()),
+                pupils: claims.pupils.map(|p| p.into_iter().map(PupilId).collect()),
+            },
         })
     }
 }
@@ -247,6 +267,10 @@ mod tests {
             role,
             subject_id: Uuid::now_v7(),
             school_id: SchoolId(Uuid::now_v7()),
+            within: Within {
+                classes: Some(vec![ClassId(Uuid::now_v7())]),
+                pupils: None,
+            },
         }
     }
 

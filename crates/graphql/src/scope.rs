@@ -3,6 +3,7 @@
 //! A `Scope` is computed from the identity and the reference read model — who teaches
 //! which class and subject, who leads which class, which pupils a guardian is linked to —
 //! so it follows the log (a new teaching assignment takes effect at once, no new token).
+//! A token's scope ids (`Within`) can only narrow that, never widen it.
 //! Resolvers never check roles themselves: every read goes through `Services::class_view`
 //! / `Services::pupil_view` (see `context`), which ask `Scope::class` / `Scope::pupil`, and
 //! every write goes through `mutations::run`, which asks `Scope::command`.
@@ -78,6 +79,10 @@ impl Scope {
                         }
                     }
                 }
+                if let Some(allowed) = &identity.within.classes {
+                    led.retain(|c| allowed.contains(c));
+                    taught.retain(|c, _| allowed.contains(c));
+                }
                 Reach::Staff { led, taught }
             }
             Role::Guardian => Reach::Family(
@@ -86,6 +91,13 @@ impl Scope {
                     .iter()
                     .copied()
                     .filter(|p| reference.pupil(*p).is_some_and(|p| p.school_id == school))
+                    .filter(|p| {
+                        identity
+                            .within
+                            .pupils
+                            .as_ref()
+                            .is_none_or(|allowed| allowed.contains(p))
+                    })
                     .collect(),
             ),
             Role::Pupil => {

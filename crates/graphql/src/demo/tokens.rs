@@ -195,6 +195,7 @@ pub fn announce(
             role: user.role,
             subject_id: user.subject,
             school_id: school,
+            within: Default::default(),
         };
         let claims = Claims::new(&identity, Utc::now(), DEMO_TOKEN_TTL);
         let token = match issue_hs256(secret, &claims) {

@@ -203,6 +203,7 @@ async fn an_identity_provider_signs_with_rs256_or_es256() {
             role: Role::Admin,
             subject_id: uuid::Uuid::now_v7(),
             school_id: server.school,
+            within: Default::default(),
         };
         let good = Claims::new(&who, Utc::now(), std::time::Duration::from_secs(600));
         let signed = jsonwebtoken::encode(&Header::new(alg), &good, &key).expect("sign");

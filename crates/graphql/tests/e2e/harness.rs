@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use suivi_domain::ids::SchoolId;
 use suivi_domain::Role;
+use suivi_graphql::identity::Within;
 use suivi_graphql::jwt::{issue_hs256, Claims, JwtVerifier};
 use suivi_graphql::{App, Identity, IdentitySource};
 use suivi_store::EventStore;
@@ -84,6 +85,17 @@ impl Server {
             role,
             subject_id: subject.to_string().parse().expect("a uuid subject"),
             school_id: self.school,
+            within: Default::default(),
+        })
+    }
+
+    /// A token like `token`, narrowed to scope ids.
+    pub fn token_within(&self, role: Role, subject: impl ToString, within: Within) -> String {
+        token(&Identity {
+            role,
+            subject_id: subject.to_string().parse().expect("a uuid subject"),
+            school_id: self.school,
+            within,
         })
     }
 

@@ -244,3 +244,60 @@ async fn every_query_answers_in_scope_and_refuses_out_of_scope_without_a_hint() 
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn scope_ids_in_a_token_narrow_the_scope_and_never_widen_it() {
+    use suivi_domain::ids::{ClassId, PupilId};
+    use suivi_domain::Role;
+    use suivi_graphql::identity::Within;
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let class = |id: &String| -> ClassId { id.parse().expect("uuid") };
+    let pupil = |id: &String| -> PupilId { id.parse().expect("uuid") };
+    let query = "query($id: ID!) { assessments(classId: $id) { id } }";
+    let only = |classes: Vec<ClassId>| Within {
+        classes: Some(classes),
+        pupils: None,
+    };
+    // The professeur principal of A limited to A sees A; limited to B (which the log does
+    // not grant) sees neither.
+    let a_only = server.token_within(
+        Role::HeadTeacher,
+        &w.s.teacher,
+        only(vec![class(&w.s.class)]),
+    );
+    assert_allowed(
+        &server
+            .gql_as(&a_only, query, json!({"id": w.s.class}))
+            .await,
+        "A in A",
+    );
+    let b_only = server.token_within(
+        Role::HeadTeacher,
+        &w.s.teacher,
+        only(vec![class(&w.s.other_class)]),
+    );
+    for target in [&w.s.class, &w.s.other_class] {
+        let answer = server.gql_as(&b_only, query, json!({"id": target})).await;
+        assert_refused(&answer, "NOT_FOUND", target, None, "pp limited to B");
+    }
+    let listed = server
+        .gql_as(&b_only, "{ classes { name } }", json!({}))
+        .await;
+    assert_eq!(listed["data"]["classes"], json!([]), "{listed}");
+    // A guardian limited to another family's pupil sees nobody.
+    let narrowed = server.token_within(
+        Role::Guardian,
+        &w.guardian_a,
+        Within {
+            classes: None,
+            pupils: Some(vec![pupil(&w.d)]),
+        },
+    );
+    let file = "query($id: ID!) { pupil(id: $id) { id } }";
+    for target in [&w.s.pupils[0], &w.d] {
+        let answer = server.gql_as(&narrowed, file, json!({"id": target})).await;
+        assert_refused(&answer, "NOT_FOUND", target, None, "guardian limited to d");
+    }
+    server.stop().await;
+}
