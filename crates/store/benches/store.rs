@@ -1,8 +1,13 @@
-//! SQLite store benchmarks: batched appends, concurrent durable single appends against the
-//! disk's raw fsync rate, global-log reads, and bytes on disk per event.
+//! Store benchmarks: batched appends, concurrent durable single appends against the disk's
+//! raw fsync rate, global-log reads, and bytes on disk per event — for the embedded SQLite
+//! store, then the same workloads (but bytes on disk) against PostgreSQL in the same run
+//! (`postgres.rs`; skipped when the server is not reachable).
 //!
 //! `cargo bench -p suivi-store --bench store` (`RUNS=n` to change the number of runs; the
 //! median is reported). Results and the machine go to BENCHMARKS.md.
+
+#[path = "store/postgres.rs"]
+mod postgres;
 
 use std::io::Write;
 use std::path::Path;
@@ -91,6 +96,15 @@ fn main() {
         "(b) ratio acknowledged appends / raw fsyncs: {:.1}",
         appends / raw_fsync
     );
+
+    if let Some(pg) = postgres::run(&runtime, runs) {
+        println!(
+            "(b) 64 writers, acknowledged events/s: sqlite {appends:.0}, postgres {:.0} \
+             (postgres / sqlite = {:.2})",
+            pg.concurrent,
+            pg.concurrent / appends
+        );
+    }
 }
 
 fn report(what: &str, unit: &str, samples: &mut [f64]) -> f64 {
