@@ -79,6 +79,23 @@ struct ServeArgs {
     school: Option<uuid::Uuid>,
     #[command(flatten)]
     jwt: JwtArgs,
+    /// Schema introspection on or off (default: on with --demo, off otherwise).
+    #[arg(long, value_name = "on|off", value_parser = parse_switch)]
+    introspection: Option<bool>,
+    /// Mutations one user may send at once…
+    #[arg(long, default_value_t = suivi_graphql::Limits::default().burst)]
+    write_burst: u32,
+    /// …and per second after that (beyond: RATE_LIMITED errors).
+    #[arg(long, default_value_t = suivi_graphql::Limits::default().per_second)]
+    writes_per_second: u32,
+}
+
+fn parse_switch(text: &str) -> Result<bool, String> {
+    match text {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("{other:?}: expected on or off")),
+    }
 }
 
 /// How bearer tokens are checked: exactly one of the two outside `--demo`.
@@ -455,6 +472,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             jwt_secret: args.jwt.jwt_secret,
             jwt_public_key: args.jwt.jwt_public_key,
         },
+        introspection: args.introspection,
+        write_burst: args.write_burst,
+        writes_per_second: args.writes_per_second,
     };
     // The demo's ready tokens go to stdout, for the person who just started it.
     suivi_graphql::serve_with(config, Some(loader), |text| {

@@ -13,10 +13,27 @@ pub const FORBIDDEN: &str = "FORBIDDEN";
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 pub const INTERNAL: &str = "INTERNAL";
 pub const UNAVAILABLE: &str = "UNAVAILABLE";
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
+pub const TIMEOUT: &str = "TIMEOUT";
+pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 
 /// An error with a message and a `code` extension.
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {
     Error::new(message).extend_with(|_, ext| ext.set("code", code))
+}
+
+/// A write refused because the identity sent too many: when to try again.
+pub fn rate_limited(retry_after: std::time::Duration) -> Error {
+    let ms = u64::try_from(retry_after.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    Error::new(format!(
+        "too many writes from this user: wait {ms} ms and send it again (nothing was written)"
+    ))
+    .extend_with(|_, ext| {
+        ext.set("code", RATE_LIMITED);
+        ext.set("retryAfterMs", ms);
+    })
 }
 
 pub fn bad_input(message: impl Into<String>) -> Error {

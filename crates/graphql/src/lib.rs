@@ -13,6 +13,7 @@ pub mod demo;
 pub mod errors;
 pub mod identity;
 pub mod jwt;
+pub mod limits;
 mod once;
 pub mod schema;
 pub mod scope;
@@ -21,8 +22,9 @@ pub mod server;
 pub use context::Services;
 pub use demo::{BoxError, DemoLoader};
 pub use identity::{Identity, IdentitySource};
+pub use limits::Limits;
 pub use once::{query_once, query_store};
-pub use schema::{build_schema, sdl, ApiSchema};
+pub use schema::{build_schema, build_schema_with, sdl, ApiSchema};
 pub use server::{
     build_router, serve, serve_with, shutdown_signal, App, AppState, AuthConfig, ServeConfig,
     ServeError, DEFAULT_ADDR,

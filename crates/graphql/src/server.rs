@@ -18,15 +18,17 @@
 use crate::audit::AccessJournal;
 use crate::context::Services;
 use crate::demo::{self, DemoLoader};
-use crate::errors::BAD_USER_INPUT;
+use crate::errors::{BAD_USER_INPUT, PAYLOAD_TOO_LARGE, TIMEOUT};
 use crate::identity::{init_authorization, Identity, IdentitySource, UpgradeIdentity};
 use crate::jwt::JwtVerifier;
-use crate::schema::{build_schema, ApiSchema};
+use crate::limits::{Limits, MAX_BATCH, MAX_BODY_BYTES, REQUEST_TIMEOUT};
+use crate::schema::{build_schema_with, ApiSchema};
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
-use axum::extract::{FromRef, State, WebSocketUpgrade};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRef, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -57,6 +59,12 @@ pub struct ServeConfig {
     pub school: Option<SchoolId>,
     /// How bearer tokens are checked.
     pub auth: AuthConfig,
+    /// Schema introspection (what GraphiQL's explorer reads). `None`: on in `--demo`,
+    /// off otherwise (production).
+    pub introspection: Option<bool>,
+    /// Mutations one identity may send at once, and per second after that.
+    pub write_burst: u32,
+    pub writes_per_second: u32,
 }
 
 /// The key bearer tokens are checked with: an HS256 secret or an identity provider's
@@ -118,6 +126,19 @@ impl Default for ServeConfig {
             demo: false,
             school: None,
             auth: AuthConfig::default(),
+            introspection: None,
+            write_burst: Limits::default().burst,
+            writes_per_second: Limits::default().per_second,
+        }
+    }
+}
+
+impl ServeConfig {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            introspection: self.introspection.unwrap_or(self.demo),
+            burst: self.write_burst,
+            per_second: self.writes_per_second,
         }
     }
 }
@@ -173,18 +194,28 @@ impl App {
         store: Arc<dyn EventStore>,
         identities: IdentitySource,
     ) -> Result<App, ServeError> {
+        App::with_limits(store, identities, &Limits::default()).await
+    }
+
+    /// As `new`, with the request limits `limits`.
+    pub async fn with_limits(
+        store: Arc<dyn EventStore>,
+        identities: IdentitySource,
+        limits: &Limits,
+    ) -> Result<App, ServeError> {
         let (services, shutdown) = start_services(store, AccessJournal::in_memory()).await?;
-        Ok(App::assemble(services, shutdown, identities))
+        Ok(App::assemble(services, shutdown, identities, limits))
     }
 
     fn assemble(
         services: Arc<Services>,
         shutdown: watch::Sender<bool>,
         identities: IdentitySource,
+        limits: &Limits,
     ) -> App {
         App {
             state: AppState {
-                schema: build_schema(services.clone()),
+                schema: build_schema_with(services.clone(), limits),
                 identities: Arc::new(identities),
                 services,
             },
@@ -245,6 +276,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws))
         .route("/ws", get(graphql_ws))
         .route("/health", get(health))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -283,7 +315,23 @@ fn bad_request(message: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-async fn graphql_http(State(state): State<AppState>, identity: Identity, body: Bytes) -> Response {
+async fn graphql_http(
+    State(state): State<AppState>,
+    identity: Identity,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return coded_response(
+                rejection.status(),
+                PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is refused ({rejection}); at most {MAX_BODY_BYTES} bytes"
+                ),
+            )
+        }
+    };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(error) => {
@@ -293,12 +341,42 @@ async fn graphql_http(State(state): State<AppState>, identity: Identity, body: B
             ))
         }
     };
-    let mut response = state.schema.execute_batch(batch.data(identity)).await;
+    if let BatchRequest::Batch(list) = &batch {
+        if list.len() > MAX_BATCH {
+            return bad_request(format!(
+                "a batch of {} operations; at most {MAX_BATCH} in one request",
+                list.len()
+            ));
+        }
+    }
+    let execution = state.schema.execute_batch(batch.data(identity));
+    let mut response = match tokio::time::timeout(REQUEST_TIMEOUT, execution).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_s = REQUEST_TIMEOUT.as_secs(), "request timed out");
+            return coded_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                TIMEOUT,
+                format!(
+                    "the request took longer than {} s and was abandoned; a mutation sent \
+                     with an idempotencyKey can be sent again safely",
+                    REQUEST_TIMEOUT.as_secs()
+                ),
+            );
+        }
+    };
     match &mut response {
         BatchResponse::Single(r) => tag_uncoded(r),
         BatchResponse::Batch(list) => list.iter_mut().for_each(tag_uncoded),
     }
     Json(response).into_response()
+}
+
+fn coded_response(status: StatusCode, code: &str, message: String) -> Response {
+    let body = serde_json::json!({
+        "errors": [{"message": message, "extensions": {"code": code}}]
+    });
+    (status, Json(body)).into_response()
 }
 
 async fn graphql_ws(
@@ -447,7 +525,19 @@ pub async fn serve_with(
             .ok_or(ServeError::WhichSchool { count })?,
         Err(e) => return Err(e),
     };
-    let app = App::assemble(services, shutdown, IdentitySource::Jwt { verifier, school });
+    let limits = config.limits();
+    tracing::info!(
+        introspection = limits.introspection,
+        write_burst = limits.burst,
+        writes_per_second = limits.per_second,
+        "request limits"
+    );
+    let app = App::assemble(
+        services,
+        shutdown,
+        IdentitySource::Jwt { verifier, school },
+        &limits,
+    );
     let (staged, stage) = tokio::sync::oneshot::channel();
     let simulation = config.demo.then(|| {
         tokio::spawn(demo::run_with(

@@ -7,6 +7,7 @@ pub mod query;
 pub mod subscription;
 
 use crate::context::Services;
+use crate::limits::{Limits, RateLimiter, MAX_COMPLEXITY, MAX_DEPTH};
 use async_graphql::Schema;
 use mutations::MutationRoot;
 use query::QueryRoot;
@@ -15,17 +16,25 @@ use subscription::SubscriptionRoot;
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Nesting and cost limits: a dashboard query is a few levels deep; nothing legitimate
-/// needs more.
-const MAX_DEPTH: usize = 16;
-const MAX_COMPLEXITY: usize = 20_000;
-
+/// The schema with the default limits (`Limits::default()`: introspection on).
 pub fn build_schema(services: Arc<Services>) -> ApiSchema {
-    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
+    build_schema_with(services, &Limits::default())
+}
+
+/// The schema with nesting and cost limits (a dashboard query is a few levels deep;
+/// nothing legitimate needs more), the per-identity write budget, and introspection as
+/// `limits` says.
+pub fn build_schema_with(services: Arc<Services>, limits: &Limits) -> ApiSchema {
+    let builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(services)
+        .data(Arc::new(RateLimiter::new(limits.burst, limits.per_second)))
         .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+        .limit_complexity(MAX_COMPLEXITY);
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The schema in SDL, for clients and documentation.

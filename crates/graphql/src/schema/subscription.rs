@@ -20,6 +20,7 @@ use crate::scope::Scope;
 use async_graphql::{Context, Object, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, Stream};
+use futures::StreamExt as _;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -261,8 +262,72 @@ pub struct ChangeNotice {
     pub pupil_ids: Vec<ID>,
 }
 
+/// One event of the log, without its content: what an administrator's feed carries.
+#[derive(SimpleObject)]
+pub struct EventNotice {
+    pub position: u64,
+    pub event_id: ID,
+    pub event_type: String,
+    pub stream: String,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    /// Who recorded it: `role:id`, `importer:name` or `system:name`.
+    pub actor: String,
+}
+
 #[Subscription]
 impl SubscriptionRoot {
+    /// Every event of the school's log after position `after` (default: from the start),
+    /// in order and each once: what the log holds first, then each new event as it is
+    /// committed. Administrators only; contents are left out (read them through the
+    /// dashboards or `exportPupil`).
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 0)] after: u64,
+    ) -> Result<impl Stream<Item = EventNotice>> {
+        let identity = identity(ctx)?.clone();
+        if identity.role != suivi_domain::Role::Admin {
+            return Err(crate::errors::coded(
+                crate::errors::FORBIDDEN,
+                format!(
+                    "only an administrator follows the whole log; a {} may not",
+                    identity.role.as_str()
+                ),
+            ));
+        }
+        let services = services(ctx)?.clone();
+        let mut shutdown = services.shutdown.clone();
+        let school = identity.school_id;
+        let feed = suivi_store::subscribe(services.store().clone(), after);
+        let stop = async move {
+            while !*shutdown.borrow_and_update() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        Ok(feed.take_until(Box::pin(stop)).filter_map(move |item| {
+            let notice = match item {
+                Ok(event) if event.school_id == school => Some(EventNotice {
+                    position: event.global_position,
+                    event_id: ID(event.event_id.to_string()),
+                    event_type: event.event_type,
+                    stream: event.stream.to_string(),
+                    occurred_at: event.occurred_at,
+                    recorded_at: event.recorded_at,
+                    actor: event.actor.to_string(),
+                }),
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::warn!(error = %error, "the events feed ended");
+                    None
+                }
+            };
+            futures::future::ready(notice)
+        }))
+    }
+
     /// The live board of a class session: pushed at once, then whenever an event or the
     /// passing of time changes it.
     async fn live_board(

@@ -44,15 +44,24 @@ impl Server {
 
     /// A server checking tokens with `verifier`.
     pub async fn start_with(verifier: JwtVerifier) -> Server {
+        Server::start_limited(verifier, &suivi_graphql::Limits::default()).await
+    }
+
+    /// A server checking tokens with `verifier`, with the request limits `limits`.
+    pub async fn start_limited(verifier: JwtVerifier, limits: &suivi_graphql::Limits) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}", dir.path().join("suivi.db").display());
         let store = suivi_store::open(&url)
             .await
             .expect("open the sqlite store");
         let school = SchoolId(uuid::Uuid::now_v7());
-        let app = App::new(store.clone(), IdentitySource::Jwt { verifier, school })
-            .await
-            .expect("start the app");
+        let app = App::with_limits(
+            store.clone(),
+            IdentitySource::Jwt { verifier, school },
+            limits,
+        )
+        .await
+        .expect("start the app");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");

@@ -8,5 +8,6 @@ mod bad_input;
 mod dashboards;
 mod demo;
 mod harness;
+mod limits;
 mod live;
 mod seed;

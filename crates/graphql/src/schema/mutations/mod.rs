@@ -17,11 +17,14 @@ pub use reference::SubjectKindGql;
 use crate::context::{services, Services};
 use crate::errors::{self, coded, parse_id, FORBIDDEN};
 use crate::identity::{identity, Identity};
+use crate::limits::RateLimiter;
 use crate::schema::query::{
     AssessmentView, ClassView, HomeworkView, LiveBoardView, PupilView, QuizView,
 };
 use async_graphql::{Context, MergedObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Instant;
 use suivi_domain::ids::*;
 use suivi_domain::Command;
 use suivi_projections::gateway::Executed;
@@ -211,6 +214,14 @@ pub(crate) async fn run(
     let (live, scope) = services.scope(identity);
     scope.command(&live, &command)?;
     drop(live);
+    // Then the identity's write budget: a refused write costs nothing.
+    if let Ok(limiter) = ctx.data::<Arc<RateLimiter>>() {
+        if let Err(limited) =
+            limiter.take((identity.subject_id, identity.school_id), Instant::now())
+        {
+            return Err(errors::rate_limited(limited.retry_after));
+        }
+    }
     let meta = identity.metadata(occurred_at.unwrap_or_else(Utc::now));
     let executed = match idempotency_key {
         Some(key) => {

@@ -114,3 +114,61 @@ async fn subscriptions_are_checked_when_they_start_and_for_every_event() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_event_feed_is_the_administrators_every_event_once_in_order() {
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let tokens: std::collections::HashMap<&str, String> = tokens(&server, &w).into_iter().collect();
+    let feed =
+        "subscription($after: Int!) { events(after: $after) { position eventId eventType actor } }";
+    for role in ["pp", "teacher", "guardian", "pupil"] {
+        let mut sub = server
+            .subscribe_as(&tokens[role], feed, json!({"after": 0}))
+            .await;
+        let error = sub_error(&sub.message().await);
+        assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{role}: {error}");
+    }
+
+    // The school's own events after a position in the middle, from the store itself;
+    // the world writes another school too, whose events never reach this feed.
+    let log = server.store.read_all(0, 100_000).await.expect("log");
+    let ours: Vec<u64> = log
+        .iter()
+        .filter(|e| e.school_id == server.school)
+        .map(|e| e.global_position)
+        .collect();
+    assert!(ours.len() < log.len(), "the world writes another school");
+    let after = ours[ours.len() - 6];
+    let mut sub = server
+        .subscribe_as(&tokens["admin"], feed, json!({"after": after}))
+        .await;
+    let mut positions = Vec::new();
+    for _ in 0..5 {
+        positions.push(
+            sub.next_data().await["events"]["position"]
+                .as_u64()
+                .expect("position"),
+        );
+    }
+    assert_eq!(positions, ours[ours.len() - 5..].to_vec());
+    // Then live: a new event arrives once, and nothing else.
+    let written = seed::run(
+        &server,
+        "defineSubject",
+        json!({"id": seed::id(), "name": "Latin", "kind": "GENERAL"}),
+    )
+    .await;
+    let live = sub.next_data().await;
+    assert_eq!(live["events"]["position"], written["position"]);
+    assert_eq!(live["events"]["eventType"], "SubjectDefined");
+    assert!(live["events"]["actor"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("admin:"));
+    assert!(sub
+        .maybe_message(std::time::Duration::from_millis(300))
+        .await
+        .is_none());
+    server.stop().await;
+}
