@@ -3,10 +3,7 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 use suivi_domain::Role;
 use suivi_graphql::jwt::JwtVerifier;
 
@@ -194,118 +191,28 @@ fn serve_refuses_to_start_without_a_key() {
     assert!(run.stderr.contains("at least 32"), "{}", run.stderr);
 }
 
-/// POSTs a query with a bearer token: (status, JSON body).
 fn post(addr: &str, token: &str, query: &str) -> (u16, serde_json::Value) {
-    let body = serde_json::json!({ "query": query }).to_string();
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    write!(
-        stream,
-        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP answer");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        // One chunk is enough for these small answers.
-        body.split_once("\r\n")
-            .map(|(_, rest)| rest)
-            .unwrap_or(body)
-    } else {
-        body
-    };
-    let end = body.rfind('}').map_or(body.len(), |i| i + 1);
-    (
-        status,
-        serde_json::from_str(&body[..end]).unwrap_or(serde_json::Value::Null),
-    )
-}
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    demo_server::post(addr, token, query, serde_json::json!({}))
 }
 
 #[test]
 fn serve_demo_prints_a_working_token_per_role() {
     let s = Scratch::new();
     let store = s.store("demo.db");
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_suivi"))
-            .args([
-                "serve",
-                "--demo",
-                "--store",
-                &store,
-                "--addr",
-                "127.0.0.1:0",
-            ])
-            .env_remove("SUIVI_JWT_SECRET")
-            .env_remove("SUIVI_JWT_PUBLIC_KEY")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start suivi serve --demo"),
-    );
-    let stdout = child.0.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let started = Instant::now();
-    let mut addr = None;
-    let mut users: Vec<(String, String, String, String)> = Vec::new();
-    let mut last_header = String::new();
-    while users.len() < 5 {
-        let left = Duration::from_secs(240).saturating_sub(started.elapsed());
-        let line = rx
-            .recv_timeout(left)
-            .expect("the demo prints its tokens in time");
-        if let Some(rest) = line.strip_prefix("suivi demo on http://") {
-            addr = Some(rest.trim_end_matches('/').to_owned());
-        } else if let Some(token) = line
-            .trim()
-            .strip_prefix("{\"Authorization\": \"Bearer ")
-            .filter(|_| last_header.contains("(subject "))
-        {
-            let token = token.trim_end_matches("\"}").to_owned();
-            let role = last_header
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_owned();
-            let subject = last_header
-                .split("(subject ")
-                .nth(1)
-                .and_then(|r| r.split(')').next())
-                .unwrap_or("")
-                .to_owned();
-            users.push((role, subject, token, last_header.clone()));
-        } else if !line.starts_with(' ') {
-            last_header = line;
-        }
-    }
-    let addr = addr.expect("the demo says where it listens");
+    let demo = demo_server::DemoServer::start(&store, None, None);
+    let users: Vec<(String, String, String, String)> = demo
+        .users
+        .iter()
+        .map(|u| {
+            (
+                u.role.clone(),
+                u.subject.clone(),
+                u.token.clone(),
+                u.sees.clone(),
+            )
+        })
+        .collect();
+    let addr = demo.addr.clone();
     let roles: Vec<&str> = users.iter().map(|(r, _, _, _)| r.as_str()).collect();
     assert_eq!(
         roles,
@@ -370,5 +277,5 @@ fn serve_demo_prints_a_working_token_per_role() {
     // Without a token: 401.
     let (status, _) = post(&addr, "nope", "{ position }");
     assert_eq!(status, 401);
-    drop(child);
+    drop(demo);
 }

@@ -1,6 +1,8 @@
 //! Runs the real `suivi` binary against real SQLite files in temporary directories.
 #![allow(dead_code)]
 
+pub mod demo_server;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
