@@ -5,7 +5,7 @@
 use super::{pg, Job, PostgresStats};
 use crate::{AppendRequest, AppendResult, ExpectedVersion, StoreError};
 use chrono::Utc;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
@@ -19,8 +19,9 @@ const MAX_GROUP_EVENTS: usize = 20_000;
 
 struct Statements {
     existing: Statement,
-    stream: Statement,
-    new_stream: Statement,
+    any_existing: Statement,
+    streams: Statement,
+    new_streams: Statement,
     insert: Statement,
     bump: Statement,
 }
@@ -34,24 +35,34 @@ async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
                  WHERE e.event_id = ANY($1) ORDER BY e.global_position",
             )
             .await?,
-        stream: client
-            .prepare("SELECT id, version FROM streams WHERE name = $1")
+        any_existing: client
+            .prepare("SELECT 1 FROM events WHERE event_id = ANY($1) LIMIT 1")
             .await?,
-        new_stream: client
-            .prepare("INSERT INTO streams (name, version) VALUES ($1, 0) RETURNING id")
+        streams: client
+            .prepare("SELECT name, id, version FROM streams WHERE name = ANY($1)")
+            .await?,
+        new_streams: client
+            .prepare(
+                "INSERT INTO streams (name, version) SELECT n, 0 FROM unnest($1::text[]) AS n \
+                 RETURNING name, id",
+            )
             .await?,
         insert: client
             .prepare(
                 "INSERT INTO events (global_position, stream_id, stream_version, event_id, event_type, \
                    schema_version, occurred_at, recorded_at, school_id, actor, correlation_id, causation_id, payload) \
-                 SELECT u.p, $2, u.v, u.id, u.t, u.sv, u.oa, $3, u.sch, u.a, u.c, u.ca, u.pl::json \
-                 FROM unnest($1::bigint[], $4::bigint[], $5::uuid[], $6::text[], $7::smallint[], \
-                   $8::timestamptz[], $9::uuid[], $10::text[], $11::uuid[], $12::uuid[], $13::text[]) \
-                   AS u(p, v, id, t, sv, oa, sch, a, c, ca, pl)",
+                 SELECT u.p, u.s, u.v, u.id, u.t, u.sv, u.oa, $2, u.sch, u.a, u.c, u.ca, u.pl::json \
+                 FROM unnest($1::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], \
+                   $7::smallint[], $8::timestamptz[], $9::uuid[], $10::text[], $11::uuid[], \
+                   $12::uuid[], $13::text[]) \
+                   AS u(p, s, v, id, t, sv, oa, sch, a, c, ca, pl)",
             )
             .await?,
         bump: client
-            .prepare("UPDATE streams SET version = $2 WHERE id = $1")
+            .prepare(
+                "UPDATE streams s SET version = u.v \
+                 FROM unnest($1::bigint[], $2::bigint[]) AS u(id, v) WHERE s.id = u.id",
+            )
             .await?,
     })
 }
@@ -206,19 +217,53 @@ async fn append_job(
     recorded_at: chrono::DateTime<Utc>,
 ) -> Result<Vec<AppendResult>, JobFailure> {
     let mut results = Vec::with_capacity(requests.len());
-    for request in requests {
-        if let Some(result) = replayed(tx, st, request).await? {
-            results.push(result);
-            continue;
+    // Round trips are what a group commit spends its time on, so a caller's streams are
+    // read in one query, its new streams created in one (a refused request rolls the
+    // caller's savepoint back, creations included), its events inserted in one and the
+    // streams' versions set in one at the end. When it appends to several streams one query tells whether any of its ids is
+    // already stored; when none is (and no id repeats within the caller), no request can
+    // be a retry and the per-request replay check is skipped.
+    let ids: Vec<Uuid> = requests
+        .iter()
+        .flat_map(|r| r.events.iter().map(|e| e.event_id.0))
+        .collect();
+    let none_stored = requests.len() > 1
+        && ids.iter().collect::<HashSet<_>>().len() == ids.len()
+        && tx.query_opt(&st.any_existing, &[&ids]).await?.is_none();
+    let names: Vec<&str> = requests.iter().map(|r| r.stream.as_str()).collect();
+    let mut streams: HashMap<String, (i64, i64)> = tx
+        .query(&st.streams, &[&names])
+        .await?
+        .iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect();
+    let mut missing: Vec<&str> = Vec::new();
+    for name in &names {
+        if !streams.contains_key(*name) && !missing.contains(name) {
+            missing.push(name);
         }
-        let row = tx
-            .query_opt(&st.stream, &[&request.stream.as_str()])
-            .await?;
-        let (stream_id, version): (i64, i64) = match &row {
-            Some(r) => (r.get(0), r.get(1)),
-            None => (-1, 0),
-        };
-        let actual = row.as_ref().map(|_| version as u64);
+    }
+    let created: HashMap<String, i64> = if missing.is_empty() {
+        HashMap::new()
+    } else {
+        tx.query(&st.new_streams, &[&missing])
+            .await?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect()
+    };
+    let mut bumps: HashMap<i64, i64> = HashMap::new();
+    let mut rows = Rows::default();
+    for request in requests {
+        if !none_stored {
+            if let Some(result) = replayed(tx, st, request).await? {
+                results.push(result);
+                continue;
+            }
+        }
+        let row = streams.get(request.stream.as_str()).copied();
+        let (stream_id, version): (i64, i64) = row.unwrap_or((-1, 0));
+        let actual = row.map(|_| version as u64);
         let ok = match request.expected {
             ExpectedVersion::Any => true,
             ExpectedVersion::NoStream => actual.is_none(),
@@ -231,62 +276,23 @@ async fn append_job(
                 actual,
             }));
         }
-        let stream_id = if row.is_some() {
-            stream_id
-        } else {
-            tx.query_one(&st.new_stream, &[&request.stream.as_str()])
-                .await?
-                .get(0)
+        let stream_id = match row {
+            Some(_) => stream_id,
+            None => *created.get(request.stream.as_str()).ok_or_else(|| {
+                JobFailure::Refused(StoreError::Backend(format!(
+                    "postgres: stream {} was not created",
+                    request.stream
+                )))
+            })?,
         };
         let n = request.events.len() as i64;
-        let positions: Vec<i64> = (1..=n).map(|i| *position + i).collect();
-        let versions: Vec<i64> = (1..=n).map(|i| version + i).collect();
-        let ids: Vec<Uuid> = request.events.iter().map(|e| e.event_id.0).collect();
-        let types: Vec<&str> = request
-            .events
-            .iter()
-            .map(|e| e.event_type.as_str())
-            .collect();
-        let schema: Vec<i16> = request
-            .events
-            .iter()
-            .map(|e| i16::try_from(e.schema_version).unwrap_or(i16::MAX))
-            .collect();
-        let occurred: Vec<chrono::DateTime<Utc>> =
-            request.events.iter().map(|e| e.occurred_at).collect();
-        let schools: Vec<Uuid> = request.events.iter().map(|e| e.school_id.0).collect();
-        let actors: Vec<String> = request.events.iter().map(|e| e.actor.to_string()).collect();
-        let correlations: Vec<Option<Uuid>> = request
-            .events
-            .iter()
-            .map(|e| e.correlation_id.map(|c| c.0))
-            .collect();
-        let causations: Vec<Option<Uuid>> = request
-            .events
-            .iter()
-            .map(|e| e.causation_id.map(|c| c.0))
-            .collect();
-        let payloads: Vec<&str> = request.events.iter().map(|e| e.payload.get()).collect();
-        tx.execute(
-            &st.insert,
-            &[
-                &positions,
-                &stream_id,
-                &recorded_at,
-                &versions,
-                &ids,
-                &types,
-                &schema,
-                &occurred,
-                &schools,
-                &actors,
-                &correlations,
-                &causations,
-                &payloads,
-            ],
-        )
-        .await?;
-        tx.execute(&st.bump, &[&stream_id, &(version + n)]).await?;
+        rows.push(request, stream_id, version, *position);
+        if !none_stored {
+            // A later request of this caller may be a retry of this one: it must be stored.
+            rows.flush(tx, st, recorded_at).await?;
+        }
+        bumps.insert(stream_id, version + n);
+        streams.insert(request.stream.as_str().to_owned(), (stream_id, version + n));
         results.push(AppendResult {
             stream_version: (version + n) as u64,
             first_position: (*position + 1) as u64,
@@ -294,7 +300,81 @@ async fn append_job(
         });
         *position += n;
     }
+    rows.flush(tx, st, recorded_at).await?;
+    if !bumps.is_empty() {
+        let (ids, versions): (Vec<i64>, Vec<i64>) = bumps.into_iter().unzip();
+        tx.execute(&st.bump, &[&ids, &versions]).await?;
+    }
     Ok(results)
+}
+
+/// The events of a caller's requests, inserted with one statement.
+#[derive(Default)]
+struct Rows<'a> {
+    positions: Vec<i64>,
+    streams: Vec<i64>,
+    versions: Vec<i64>,
+    ids: Vec<Uuid>,
+    types: Vec<&'a str>,
+    schema: Vec<i16>,
+    occurred: Vec<chrono::DateTime<Utc>>,
+    schools: Vec<Uuid>,
+    actors: Vec<String>,
+    correlations: Vec<Option<Uuid>>,
+    causations: Vec<Option<Uuid>>,
+    payloads: Vec<&'a str>,
+}
+
+impl<'a> Rows<'a> {
+    fn push(&mut self, request: &'a AppendRequest, stream_id: i64, version: i64, position: i64) {
+        for (i, e) in (1..).zip(&request.events) {
+            self.positions.push(position + i);
+            self.streams.push(stream_id);
+            self.versions.push(version + i);
+            self.ids.push(e.event_id.0);
+            self.types.push(e.event_type.as_str());
+            self.schema
+                .push(i16::try_from(e.schema_version).unwrap_or(i16::MAX));
+            self.occurred.push(e.occurred_at);
+            self.schools.push(e.school_id.0);
+            self.actors.push(e.actor.to_string());
+            self.correlations.push(e.correlation_id.map(|c| c.0));
+            self.causations.push(e.causation_id.map(|c| c.0));
+            self.payloads.push(e.payload.get());
+        }
+    }
+
+    async fn flush(
+        &mut self,
+        tx: &Transaction<'_>,
+        st: &Statements,
+        recorded_at: chrono::DateTime<Utc>,
+    ) -> Result<(), tokio_postgres::Error> {
+        if self.positions.is_empty() {
+            return Ok(());
+        }
+        tx.execute(
+            &st.insert,
+            &[
+                &self.positions,
+                &recorded_at,
+                &self.streams,
+                &self.versions,
+                &self.ids,
+                &self.types,
+                &self.schema,
+                &self.occurred,
+                &self.schools,
+                &self.actors,
+                &self.correlations,
+                &self.causations,
+                &self.payloads,
+            ],
+        )
+        .await?;
+        *self = Rows::default();
+        Ok(())
+    }
 }
 
 /// A retried request: every id already stored, in this stream, in this order, with this
