@@ -9,6 +9,7 @@ mod grades;
 mod parcours;
 mod qcm;
 mod reference;
+mod rgpd;
 mod school_work;
 
 pub use grades::GradeMark;
@@ -37,6 +38,7 @@ pub struct MutationRoot(
     qcm::QcmMutations,
     competencies::CompetencyMutations,
     parcours::ParcoursMutations,
+    rgpd::RgpdMutations,
 );
 
 /// What a write touched, so its result can show the object as it now stands.

@@ -4,6 +4,7 @@
 //! (`NOT_FOUND`, same message but for the id), or `FORBIDDEN` whatever the arguments.
 
 mod queries;
+mod rgpd;
 mod subscriptions;
 pub mod world;
 mod writes;

@@ -329,6 +329,10 @@ async fn every_mutation_is_allowed_in_scope_only_and_a_refusal_writes_nothing() 
         if name.starts_with('"') || name.is_empty() {
             continue;
         }
+        // Their own matrix, in `rgpd.rs` (they take a pupil id, not an input object).
+        if name == "exportPupil" || name == "erasePupil" {
+            continue;
+        }
         assert!(
             attempts.iter().any(|(_, n, _, _)| *n == name),
             "mutation {name} is missing from the access matrix"
