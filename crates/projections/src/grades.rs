@@ -336,6 +336,16 @@ impl ReadModels {
 
     /// The conseil de classe table of one class and period.
     pub fn class_report(&self, class: ClassId, period: PeriodId) -> ClassReport {
+        (*self.class_report_shared(class, period)).clone()
+    }
+
+    /// The same, shared: computed once per snapshot (see `model::memo`).
+    pub fn class_report_shared(&self, class: ClassId, period: PeriodId) -> Arc<ClassReport> {
+        self.memo
+            .report((class, period), || self.compute_class_report(class, period))
+    }
+
+    fn compute_class_report(&self, class: ClassId, period: PeriodId) -> ClassReport {
         let averages = self.averages(class, period);
         let mut general: BTreeMap<PupilId, Weighted> = BTreeMap::new();
         for (subject, pupils) in &averages {
@@ -372,7 +382,7 @@ impl ReadModels {
 
     /// One pupil's bulletin lines in a class and period, with the class figures beside.
     pub fn pupil_report(&self, class: ClassId, pupil: PupilId, period: PeriodId) -> PupilReport {
-        let report = self.class_report(class, period);
+        let report = self.class_report_shared(class, period);
         let assessments = self.assessments_of(class, Some(period));
         let subjects = report
             .subjects

@@ -13,6 +13,8 @@
 //! the facts of one class. Each event is also kept, decoded, in the journal of the class or
 //! pupil it concerns (see `journal` and `as_of`).
 
+pub(crate) mod memo;
+
 use crate::attendance::AttendanceRecord;
 use crate::competencies::Competencies;
 use crate::grades::AssessmentModel;
@@ -104,6 +106,8 @@ pub struct ReadModels {
     pub(crate) pupils: Arc<Map<PupilId, Arc<PupilModel>>>,
     pub(crate) reference_journal: Journal,
     pub(crate) stats: FoldStats,
+    /// Figures computed from this snapshot (class reports, spider charts), kept with it.
+    pub(crate) memo: memo::Memo,
 }
 
 impl Default for ReadModels {
@@ -131,6 +135,7 @@ impl ReadModels {
             pupils: Arc::default(),
             reference_journal: Journal::default(),
             stats: FoldStats::default(),
+            memo: memo::Memo::default(),
         }
     }
 
@@ -231,6 +236,7 @@ impl ReadModels {
 
     /// Folds an event; returns what it touched and the journal it belongs in.
     fn fold_inner(&mut self, logged: &Logged) -> (Touch, Option<&mut Journal>) {
+        self.memo.clear();
         self.position = self.position.max(logged.position);
         self.stats.applied += 1;
         let event = &logged.event;

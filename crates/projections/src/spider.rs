@@ -17,7 +17,10 @@
 //! missing, so a client can show "not enough data" rather than "balanced".
 
 use crate::exact::{Ratio, Spread};
+use crate::grades::ClassReport;
 use crate::model::ReadModels;
+use chrono::NaiveDate;
+use std::sync::Arc;
 use suivi_domain::ids::*;
 use suivi_domain::reference::{SubjectKind, SOCLE_COMMUN_COMPONENTS, SOCLE_COMMUN_ID};
 
@@ -115,16 +118,66 @@ pub struct SpiderChart {
     pub profile: Profile,
 }
 
-impl ReadModels {
-    pub fn spider(&self, class: ClassId, pupil: PupilId, period: PeriodId) -> SpiderChart {
-        let report = self.class_report(class, period);
-        let mut general = Vec::new();
-        let mut vocational = Vec::new();
-        let subjects = report
+/// What the charts of one class and period share: the class report and each socle
+/// commun component's spread over the class. Computed once per snapshot (see
+/// `model::memo`), so a class's charts cost one class report, not one per pupil.
+#[derive(Debug)]
+pub struct ClassSpiders {
+    report: Arc<ClassReport>,
+    /// The kind of each of the report's subjects, in its order.
+    kinds: Vec<Option<SubjectKind>>,
+    /// The last day competency levels count for (the period's).
+    until: Option<NaiveDate>,
+    /// The class's spread on each component, in `SOCLE_COMMUN_COMPONENTS` order.
+    components: Vec<(&'static str, Option<Spread>)>,
+}
+
+impl ClassSpiders {
+    fn compute(models: &ReadModels, class: ClassId, period: PeriodId) -> ClassSpiders {
+        let report = models.class_report_shared(class, period);
+        let kinds = report
             .subjects
             .iter()
-            .map(|s| {
-                let kind = self.reference.subject(s.subject_id).map(|x| x.kind);
+            .map(|s| models.reference.subject(s.subject_id).map(|x| x.kind))
+            .collect();
+        let period = models.reference.period(period);
+        let until = period.map(|p| p.ends_on);
+        let members = match period {
+            Some(p) => models
+                .reference
+                .members_during(class, p.starts_on, p.ends_on),
+            None => Vec::new(),
+        };
+        let components = SOCLE_COMMUN_COMPONENTS
+            .iter()
+            .map(|(code, _)| {
+                let spread = Spread::of(
+                    members
+                        .iter()
+                        .filter_map(|p| models.competency_level(*p, SOCLE_COMMUN_ID, code, until))
+                        .map(|l| Ratio::from_int(i64::from(l))),
+                );
+                (*code, spread)
+            })
+            .collect();
+        ClassSpiders {
+            report,
+            kinds,
+            until,
+            components,
+        }
+    }
+
+    /// One pupil's chart.
+    pub fn chart(&self, models: &ReadModels, pupil: PupilId) -> SpiderChart {
+        let mut general = Vec::new();
+        let mut vocational = Vec::new();
+        let subjects = self
+            .report
+            .subjects
+            .iter()
+            .zip(&self.kinds)
+            .map(|(s, kind)| {
                 let mine = s.pupils.get(&pupil).copied();
                 match (kind, mine) {
                     (Some(SubjectKind::General), Some(avg)) => general.push(avg),
@@ -133,40 +186,41 @@ impl ReadModels {
                 }
                 SubjectAxis {
                     subject_id: s.subject_id,
-                    kind,
+                    kind: *kind,
                     pupil: mine,
                     class: s.class,
                 }
             })
             .collect();
-        let until = self.reference.period(period).map(|p| p.ends_on);
-        let members = match self.reference.period(period) {
-            Some(p) => self.reference.members_during(class, p.starts_on, p.ends_on),
-            None => Vec::new(),
-        };
-        let competencies = SOCLE_COMMUN_COMPONENTS
+        let competencies = self
+            .components
             .iter()
-            .map(|(code, _)| {
-                let level = |p: PupilId| self.competency_level(p, SOCLE_COMMUN_ID, code, until);
-                CompetencyAxis {
-                    component: code,
-                    pupil: level(pupil),
-                    class: Spread::of(
-                        members
-                            .iter()
-                            .filter_map(|p| level(*p))
-                            .map(|l| Ratio::from_int(i64::from(l))),
-                    ),
-                }
+            .map(|(code, class)| CompetencyAxis {
+                component: code,
+                pupil: models.competency_level(pupil, SOCLE_COMMUN_ID, code, self.until),
+                class: *class,
             })
             .collect();
         SpiderChart {
-            class_id: class,
+            class_id: self.report.class_id,
             pupil_id: pupil,
-            period_id: period,
+            period_id: self.report.period_id,
             subjects,
             competencies,
             profile: profile(&general, &vocational),
         }
+    }
+}
+
+impl ReadModels {
+    pub fn spider(&self, class: ClassId, pupil: PupilId, period: PeriodId) -> SpiderChart {
+        self.class_spiders(class, period).chart(self, pupil)
+    }
+
+    /// What every pupil's chart of the class and period shares, memoised per snapshot.
+    pub fn class_spiders(&self, class: ClassId, period: PeriodId) -> Arc<ClassSpiders> {
+        self.memo.spiders((class, period), || {
+            ClassSpiders::compute(self, class, period)
+        })
     }
 }
