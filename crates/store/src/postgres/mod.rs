@@ -25,7 +25,7 @@ use suivi_domain::identity::{PupilKey, KEY_LEN};
 use suivi_domain::ids::*;
 use suivi_domain::{envelope::raw, RecordedEvent, StreamName};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio_postgres::{Client, Config, NoTls, Row};
+use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 const READERS: usize = 4;
 
@@ -118,10 +118,19 @@ pub struct PostgresStats {
 pub struct PostgresStore {
     jobs: mpsc::Sender<Job>,
     readers: Vec<Client>,
+    /// `read_all`'s statement, prepared once on each reader: a catch-up or a rebuild reads
+    /// in many batches, and an unprepared query costs a second round trip per batch.
+    read_all_statements: Vec<Statement>,
     next_reader: AtomicUsize,
     head: Arc<watch::Sender<u64>>,
     stats: Arc<PostgresStats>,
 }
+
+const READ_ALL: &str = "SELECT e.global_position, s.name, e.stream_version, e.event_id, \
+     e.event_type, e.schema_version, e.occurred_at, e.recorded_at, e.school_id, e.actor, \
+     e.correlation_id, e.causation_id, e.payload::text \
+     FROM events e JOIN streams s ON s.id = e.stream_id \
+     WHERE e.global_position > $1 ORDER BY e.global_position LIMIT $2";
 
 const SELECT_EVENT: &str =
     "SELECT e.global_position, s.name, e.stream_version, e.event_id, e.event_type, \
@@ -153,6 +162,10 @@ impl PostgresStore {
         for _ in 1..READERS {
             readers.push(target.connect().await?);
         }
+        let mut read_all_statements = Vec::with_capacity(READERS);
+        for reader in &readers {
+            read_all_statements.push(reader.prepare(READ_ALL).await.map_err(pg)?);
+        }
         let stats = Arc::new(PostgresStats::default());
         let writer_client = target.connect().await?;
         let (jobs, rx) = mpsc::channel(4096);
@@ -167,6 +180,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             jobs,
             readers,
+            read_all_statements,
             next_reader: AtomicUsize::new(0),
             head,
             stats,
@@ -252,12 +266,9 @@ impl EventStore for PostgresStore {
     async fn read_all(&self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
-        let rows = self
-            .reader()
-            .query(
-                &format!("{SELECT_EVENT} WHERE e.global_position > $1 ORDER BY e.global_position LIMIT $2"),
-                &[&after, &limit],
-            )
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let rows = self.readers[i]
+            .query(&self.read_all_statements[i], &[&after, &limit])
             .await
             .map_err(pg)?;
         rows.iter().map(decode_row).collect()
