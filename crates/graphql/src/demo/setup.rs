@@ -351,8 +351,10 @@ pub(super) async fn prepare(gateway: &Gateway, school: SchoolId) -> Result<Stage
             Some((c, name, p)) => (name.clone(), Some(*c), p.clone()),
             None => ("2nde Démo".to_owned(), None, Vec::new()),
         };
-        let name = if cast.names_this_year.contains(&name) {
-            format!("{name} (démo)")
+        // Never the past class's own name: `class(name: "1re MELEC")` must keep meaning
+        // the class of the fixture's year, with its grades and periods.
+        let name = if source.is_some() || cast.names_this_year.contains(&name) {
+            format!("{name} (en direct)")
         } else {
             name
         };

@@ -151,28 +151,42 @@ async fn the_demo_defines_today_and_the_live_board_moves() {
             break board;
         }
     };
-    // The whole class moved into today's year, under the same name.
-    assert_eq!(board["liveBoard"]["session"]["class"]["name"], "2nde MELEC");
+    // The whole class moved into today's year, as a copy named apart so that
+    // `class(name: "2nde MELEC")` keeps meaning the class of the past year.
+    assert_eq!(
+        board["liveBoard"]["session"]["class"]["name"],
+        "2nde MELEC (en direct)"
+    );
     assert_eq!(
         board["liveBoard"]["rows"].as_array().map(Vec::len),
         Some(pupils.len())
     );
-    let year = ask(
+    let today = Utc::now().date_naive().to_string();
+    let year_of = |year: &serde_json::Value| {
+        let field = |f: &str| {
+            year["class"]["year"][f]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        (field("startsOn"), field("endsOn"))
+    };
+    let live = ask(
         &app,
         school,
-        r#"{ class(name: "2nde MELEC") { year { startsOn endsOn } period { name } } }"#,
+        r#"{ class(name: "2nde MELEC (en direct)") { year { startsOn endsOn } period { name } } }"#,
     )
     .await;
-    let today = Utc::now().date_naive().to_string();
-    let starts = year["class"]["year"]["startsOn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let ends = year["class"]["year"]["endsOn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(starts <= today && today <= ends, "{year}");
+    let (starts, ends) = year_of(&live);
+    assert!(starts <= today && today <= ends, "{live}");
+    let past = ask(
+        &app,
+        school,
+        r#"{ class(name: "2nde MELEC") { year { startsOn endsOn } } }"#,
+    )
+    .await;
+    let (_, past_ends) = year_of(&past);
+    assert!(!past_ends.is_empty() && past_ends < today, "{past}");
 
     app.shutdown();
     tokio::time::timeout(Duration::from_secs(10), simulation)
