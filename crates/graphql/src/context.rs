@@ -117,7 +117,10 @@ impl Services {
             ClassTarget::Parcours(p) => (live.class_of_parcours(p), "parcours", p.to_string()),
             ClassTarget::Session(s) => (live.class_of_session(s), "session", s.to_string()),
         };
-        let class = scope.class(&live, class, kind, id)?;
+        let class = match target {
+            ClassTarget::Assessment(a) => scope.assessment(&live, a)?,
+            _ => scope.class(&live, class, kind, id)?,
+        };
         let models = match as_of {
             Some(at) => Arc::new(live.as_of_class(class, at)),
             None => live,

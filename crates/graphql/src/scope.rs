@@ -197,6 +197,31 @@ impl Scope {
             .ok_or_else(|| unknown(kind, id))
     }
 
+    /// One assessment's detail (every pupil's grade): its class's professeur principal and
+    /// the teachers of its subject in that class; a teacher of another subject gets the
+    /// `NOT_FOUND` an unknown id gets. Administrators see every assessment of the school.
+    pub fn assessment(
+        &self,
+        models: &ReadModels,
+        assessment: AssessmentId,
+    ) -> Result<ClassId, Error> {
+        let model = models.assessment(assessment);
+        let class = self.class(models, model.map(|m| m.class_id), "assessment", assessment)?;
+        match (&self.reach, model) {
+            (Reach::Staff { led, taught }, Some(m)) if !led.contains(&class) => {
+                if taught
+                    .get(&class)
+                    .is_some_and(|s| s.contains(&m.subject_id))
+                {
+                    Ok(class)
+                } else {
+                    Err(unknown("assessment", assessment))
+                }
+            }
+            _ => Ok(class),
+        }
+    }
+
     /// A pupil-level read: `NOT_FOUND` when the pupil is unknown or out of reach.
     pub fn pupil(&self, models: &ReadModels, pupil: PupilId) -> Result<(), Error> {
         if self.sees_pupil(models, pupil) {

@@ -43,7 +43,8 @@ fn class_reads(w: &World) -> Vec<(&'static str, &'static str, String, String)> {
         (
             "assessment",
             "query($id: ID!) { assessment(id: $id) { id title } }",
-            s.m1.clone(),
+            // French: the teacher's subject in the class (maths is checked apart below).
+            s.f1.clone(),
             w.assessment_b.clone(),
         ),
         (
@@ -299,5 +300,50 @@ async fn scope_ids_in_a_token_narrow_the_scope_and_never_widen_it() {
         let answer = server.gql_as(&narrowed, file, json!({"id": target})).await;
         assert_refused(&answer, "NOT_FOUND", target, None, "guardian limited to d");
     }
+    server.stop().await;
+}
+
+/// One assessment's detail is for its subject's teachers (and the class's professeur
+/// principal): a teacher of another subject in the same class gets the answer an unknown
+/// id gets.
+#[tokio::test]
+async fn a_teacher_reads_only_the_assessments_of_their_subject() {
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let tokens: std::collections::HashMap<&str, String> = tokens(&server, &w).into_iter().collect();
+    let query = "query($id: ID!) { assessment(id: $id) { id title } }";
+    let maths = &w.s.m1;
+    let french = &w.s.f1;
+    let ok = |answer: &serde_json::Value, id: &str| {
+        assert!(answer.get("errors").is_none(), "{answer}");
+        assert_eq!(answer["data"]["assessment"]["id"], serde_json::json!(id));
+    };
+    ok(
+        &server
+            .gql_as(&tokens["teacher"], query, json!({"id": french}))
+            .await,
+        french,
+    );
+    ok(
+        &server
+            .gql_as(&tokens["pp"], query, json!({"id": maths}))
+            .await,
+        maths,
+    );
+    ok(
+        &server
+            .gql_as(&tokens["admin"], query, json!({"id": maths}))
+            .await,
+        maths,
+    );
+    let refused = server
+        .gql_as(&tokens["teacher"], query, json!({"id": maths}))
+        .await;
+    assert!(refused["data"].is_null(), "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(
+        refused["errors"][0]["message"],
+        format!("unknown assessment {maths}")
+    );
     server.stop().await;
 }
