@@ -81,6 +81,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     let mut record = csv::ByteRecord::new();
     let mut columns: Option<[usize; 12]> = None;
     let mut width = 0;
+    let mut lines = LineCounter::default();
     loop {
         let line = record
             .position()
@@ -102,7 +103,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         // record; a person opening the file wants the line the record is on.
         let line = record
             .position()
-            .map_or(line, |p| record_line(body, p.byte()));
+            .map_or(line, |p| lines.line_at(body, p.byte()));
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -139,18 +140,36 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     parsed
 }
 
-/// The 1-based line of the first non-blank byte at or after `offset`.
-fn record_line(body: &[u8], offset: u64) -> usize {
-    let start = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(body.len());
-    let before = body[..start].iter().filter(|b| **b == b'\n').count();
-    let skipped = body[start..]
-        .iter()
-        .take_while(|b| matches!(b, b'\n' | b'\r'))
-        .filter(|b| **b == b'\n')
-        .count();
-    before + skipped + 1
+/// Lines of the body, counted once as the reader moves forward (records come in order,
+/// so each byte is scanned once, not once per record).
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    newlines: usize,
+}
+
+impl LineCounter {
+    /// The 1-based line of the first non-blank byte at or after `offset`.
+    fn line_at(&mut self, body: &[u8], offset: u64) -> usize {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(body.len());
+        if start >= self.offset {
+            self.newlines += body[self.offset..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+        } else {
+            self.newlines = body[..start].iter().filter(|b| **b == b'\n').count();
+        }
+        self.offset = start;
+        let skipped = body[start..]
+            .iter()
+            .take_while(|b| matches!(b, b'\n' | b'\r'))
+            .filter(|b| **b == b'\n')
+            .count();
+        self.newlines + skipped + 1
+    }
 }
 
 fn header(record: &csv::ByteRecord, delimiter: u8) -> Result<[usize; 12], String> {
