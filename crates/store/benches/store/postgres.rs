@@ -2,13 +2,12 @@
 //! `postgres://postgres@127.0.0.1:5432/test`): each run in a fresh schema, dropped after.
 //! Skipped, with the reason, when the server cannot be reached.
 
-use super::{batch, grade, report, APPENDS_PER_TASK, BATCH, BATCHES, TASKS};
+use super::{batch, concurrent_writers, report, APPENDS_PER_TASK, BATCH, BATCHES, TASKS};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-use suivi_domain::StreamName;
 use suivi_store::postgres::PostgresStore;
-use suivi_store::{AppendRequest, EventStore, ExpectedVersion};
+use suivi_store::{AppendRequest, EventStore};
 use uuid::Uuid;
 
 fn base_url() -> String {
@@ -155,31 +154,7 @@ async fn concurrent_appends(store: Arc<PostgresStore>) -> (f64, f64) {
         store.stats().commits.load(Ordering::Relaxed),
         store.stats().appends.load(Ordering::Relaxed),
     );
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..TASKS)
-        .map(|t| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                let stream = StreamName::new(format!("qcm-bench-{t}"));
-                let (teacher, assessment) = (Uuid::from_u128(0x7e), Uuid::from_u128(0xa55));
-                for i in 0..APPENDS_PER_TASK {
-                    let expected = match i {
-                        0 => ExpectedVersion::NoStream,
-                        n => ExpectedVersion::Exact(n as u64),
-                    };
-                    let event = grade(assessment, i as u64, teacher, Uuid::now_v7());
-                    store
-                        .append(stream.clone(), expected, vec![event])
-                        .await
-                        .expect("append");
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.expect("append task");
-    }
-    let elapsed = started.elapsed();
+    let elapsed = concurrent_writers(store.clone()).await;
     let commits = store.stats().commits.load(Ordering::Relaxed) - commits_before;
     let appends = store.stats().appends.load(Ordering::Relaxed) - appends_before;
     assert_eq!(appends, (TASKS * APPENDS_PER_TASK) as u64);
