@@ -57,6 +57,20 @@ pub struct StepOutcomeInput {
     pub at: Option<DateTime<Utc>>,
 }
 
+impl StepOutcomeInput {
+    /// The ids of a failed or completed step, and when (now by default).
+    fn parse(&self) -> Result<((ParcoursId, PupilId, StepId), DateTime<Utc>)> {
+        Ok((
+            (
+                parse_id("parcoursId", &self.parcours_id)?,
+                parse_id("pupilId", &self.pupil_id)?,
+                parse_id("stepId", &self.step_id)?,
+            ),
+            self.at.unwrap_or_else(Utc::now),
+        ))
+    }
+}
+
 #[derive(InputObject)]
 pub struct StartSessionInput {
     pub id: Option<ID>,
@@ -169,20 +183,20 @@ impl ParcoursMutations {
         input: StepOutcomeInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let at = input.at.unwrap_or_else(Utc::now);
+        let ((parcours_id, pupil_id, step_id), at) = input.parse()?;
         let event = StepFailed {
-            parcours_id: parse_id("parcoursId", &input.parcours_id)?,
-            pupil_id: parse_id("pupilId", &input.pupil_id)?,
-            step_id: parse_id("stepId", &input.step_id)?,
+            parcours_id,
+            pupil_id,
+            step_id,
             at,
         };
-        let affected = vec![Affected::Pupil(event.pupil_id)];
+        let pupil = Affected::Pupil(event.pupil_id);
         run(
             ctx,
             Some(at),
             Command::FailStep(event),
             idempotency_key,
-            affected,
+            vec![pupil],
         )
         .await
     }
@@ -193,20 +207,20 @@ impl ParcoursMutations {
         input: StepOutcomeInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let at = input.at.unwrap_or_else(Utc::now);
+        let ((parcours_id, pupil_id, step_id), at) = input.parse()?;
         let event = StepCompleted {
-            parcours_id: parse_id("parcoursId", &input.parcours_id)?,
-            pupil_id: parse_id("pupilId", &input.pupil_id)?,
-            step_id: parse_id("stepId", &input.step_id)?,
+            parcours_id,
+            pupil_id,
+            step_id,
             at,
         };
-        let affected = vec![Affected::Pupil(event.pupil_id)];
+        let pupil = Affected::Pupil(event.pupil_id);
         run(
             ctx,
             Some(at),
             Command::CompleteStep(event),
             idempotency_key,
-            affected,
+            vec![pupil],
         )
         .await
     }
