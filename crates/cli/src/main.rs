@@ -88,6 +88,10 @@ struct ServeArgs {
     /// …and per second after that (beyond: RATE_LIMITED errors).
     #[arg(long, default_value_t = suivi_graphql::Limits::default().per_second)]
     writes_per_second: u32,
+    /// Compute every query, even one repeated while nothing it reads has changed (by
+    /// default such a query is answered from the answer cache).
+    #[arg(long)]
+    no_answer_cache: bool,
 }
 
 fn parse_switch(text: &str) -> Result<bool, String> {
@@ -475,6 +479,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         introspection: args.introspection,
         write_burst: args.write_burst,
         writes_per_second: args.writes_per_second,
+        answer_cache: !args.no_answer_cache,
     };
     // The demo's ready tokens go to stdout, for the person who just started it.
     suivi_graphql::serve_with(config, Some(loader), |text| {

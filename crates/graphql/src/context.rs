@@ -140,6 +140,7 @@ impl Services {
         let (live, scope) = self.scope(identity);
         scope.pupil(&live, pupil)?;
         self.journal.record(identity, pupil);
+        crate::answers::journaled(pupil);
         Ok(match as_of {
             Some(at) => Arc::new(live.as_of_pupil(pupil, at)),
             None => live,

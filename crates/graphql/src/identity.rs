@@ -23,7 +23,7 @@ use uuid::Uuid;
 /// The subject id of the configured administrator (no user directory exists yet).
 pub const CONFIGURED_ADMIN: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_00ad_0000_0001);
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Identity {
     pub role: Role,
     /// The user: a staff member, a guardian or a pupil.
@@ -39,7 +39,7 @@ pub struct Identity {
 /// provider can hand out a token for one class only. `None`: the log alone decides.
 /// Administrators' tokens are school-wide and pupils reach only themselves, so neither
 /// is narrowed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Within {
     pub classes: Option<Vec<ClassId>>,
     pub pupils: Option<Vec<PupilId>>,

@@ -7,6 +7,7 @@
 //! - `query_once(store_url, query, variables)`: `suivi query`;
 //! - `App::new` + `App::serve_on` / `build_router`: tests bind their own listener.
 
+pub mod answers;
 pub mod audit;
 pub mod context;
 pub mod demo;

@@ -28,6 +28,9 @@ pub struct Limits {
     pub burst: u32,
     /// …and per second after that.
     pub per_second: u32,
+    /// Serve a repeated query from the answer cache (`crate::answers`) while nothing it
+    /// was computed from has moved. Off: every query is computed.
+    pub answer_cache: bool,
 }
 
 impl Default for Limits {
@@ -36,6 +39,7 @@ impl Default for Limits {
             introspection: true,
             burst: 200,
             per_second: 100,
+            answer_cache: true,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::model::ReadModels;
 use crate::reference::PupilInfo;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use suivi_domain::identity::{open, PupilIdentity, PupilKey};
@@ -82,6 +83,9 @@ pub struct KeyRing {
     store: Arc<dyn EventStore>,
     ttl: Duration,
     cache: Mutex<HashMap<PupilId, Cached>>,
+    /// How many keys this process has forgotten: whatever was derived from a name before
+    /// the last `forget` (a cached answer, say) is stale when this has moved.
+    forgotten: AtomicU64,
 }
 
 impl KeyRing {
@@ -94,7 +98,19 @@ impl KeyRing {
             store,
             ttl,
             cache: Mutex::new(HashMap::new()),
+            forgotten: AtomicU64::new(0),
         }
+    }
+
+    /// How long a key read from the store is trusted: an erasure made by another process
+    /// reaches this one's names within this time.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Moves each time a key is forgotten (see the field).
+    pub fn generation(&self) -> u64 {
+        self.forgotten.load(Ordering::Acquire)
     }
 
     fn cached(&self, pupil: PupilId) -> Option<Option<PupilKey>> {
@@ -126,6 +142,7 @@ impl KeyRing {
     pub fn forget(&self, pupil: PupilId) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.remove(&pupil);
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The name of a pupil of the read models; `None` for an unknown pupil.

@@ -44,6 +44,9 @@ pub struct Args {
     /// The `suivi` binary to start as a child process.
     #[arg(long, conflicts_with = "addr")]
     server: Option<std::path::PathBuf>,
+    /// More arguments for the child's `suivi serve` (repeat it: `--server-arg=--no-answer-cache`).
+    #[arg(long = "server-arg", allow_hyphen_values = true, requires = "server")]
+    server_args: Vec<String>,
     /// The store the child serves (`sqlite:FILE`).
     #[arg(long, default_value = "sqlite:suivi.db")]
     store: String,
@@ -188,7 +191,7 @@ async fn discover(target: &Target, args: &Args) -> anyhow::Result<Setup> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let child = match &args.server {
-        Some(bin) => Some(server::Child::start(bin, &args.store).await?),
+        Some(bin) => Some(server::Child::start(bin, &args.store, &args.server_args).await?),
         None => None,
     };
     let addr = match (&child, args.addr) {

@@ -14,12 +14,13 @@ pub struct Child {
 }
 
 impl Child {
-    pub async fn start(bin: &Path, store: &str) -> anyhow::Result<Child> {
+    pub async fn start(bin: &Path, store: &str, more: &[String]) -> anyhow::Result<Child> {
         // A port the kernel just handed out, released for the server to take.
         let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let log = std::env::temp_dir().join(format!("suivi-load-{}.log", addr.port()));
         let mut process = Command::new(bin)
             .args(["serve", "--store", store, "--addr", &addr.to_string()])
+            .args(more)
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::create(&log)?)
             .spawn()

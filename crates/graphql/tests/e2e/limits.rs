@@ -96,9 +96,9 @@ async fn introspection_is_off_in_production_and_on_when_asked() {
 #[tokio::test]
 async fn one_user_writing_too_fast_is_told_to_wait_and_nothing_is_written() {
     let tight = Limits {
-        introspection: true,
         burst: 3,
         per_second: 1,
+        ..Limits::default()
     };
     let server = Server::start_limited(verifier(), &tight).await;
     let head = server.head().await;

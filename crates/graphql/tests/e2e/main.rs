@@ -2,6 +2,7 @@
 //! directory, HTTP and graphql-transport-ws clients.
 
 mod access;
+mod answers;
 mod audit;
 mod auth;
 mod bad_input;

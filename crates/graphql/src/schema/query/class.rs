@@ -54,7 +54,7 @@ pub struct ClassView {
     class_id: ClassId,
     period_id: Option<PeriodId>,
     report: Option<Arc<ClassReport>>,
-    now: DateTime<Utc>,
+    now: Now,
     as_of: Option<DateTime<Utc>>,
 }
 
@@ -71,7 +71,7 @@ impl ClassView {
             class_id,
             period_id,
             report,
-            now: now_or(as_of),
+            now: Now::of(as_of),
             as_of,
         }
     }
@@ -85,15 +85,15 @@ impl ClassView {
     ) -> Result<ClassView> {
         let identity = identity(ctx)?;
         let services = services(ctx)?;
-        let now = now_or(as_of);
+        let now = Now::of(as_of);
         let (live, scope) = services.scope(identity);
-        let class = find_class(&live, &scope, name, now.date_naive())?.class_id;
+        let class = find_class(&live, &scope, name, now.date())?.class_id;
         let (_, models) = services.class_view(identity, ClassTarget::Class(class), as_of)?;
         let info = models
             .reference()
             .class(class)
             .ok_or_else(|| crate::scope::unknown("class", class))?;
-        let period = resolve_period(&models, info, period, now.date_naive())?;
+        let period = resolve_period(&models, info, period, now.date())?;
         Ok(ClassView::new(models, class, period, as_of))
     }
 
@@ -108,7 +108,7 @@ impl ClassView {
         let Some(info) = models.reference().class(class) else {
             return Ok(None);
         };
-        let period = resolve_period(&models, info, period, now_or(as_of).date_naive())?;
+        let period = resolve_period(&models, info, period, Now::of(as_of).date())?;
         Ok(Some(ClassView::new(models, class, period, as_of)))
     }
 
@@ -116,7 +116,7 @@ impl ClassView {
         let reference = self.models.reference();
         match self.period_id.and_then(|p| reference.period(p)) {
             Some(p) => reference.members_during(self.class_id, p.starts_on, p.ends_on),
-            None => reference.roster(self.class_id, self.now.date_naive()),
+            None => reference.roster(self.class_id, self.now.date()),
         }
     }
 }
@@ -241,7 +241,7 @@ impl ClassView {
 
     async fn homework(&self) -> Vec<HomeworkView> {
         self.models
-            .class_homework(self.class_id, self.now)
+            .class_homework(self.class_id, self.now.instant())
             .into_iter()
             .map(|report| HomeworkView::new(self.models.clone(), report))
             .collect()
@@ -262,7 +262,12 @@ impl ClassView {
             .parcours_of(self.class_id)
             .into_iter()
             .filter_map(|p| {
-                ParcoursBoardView::new(self.models.clone(), p.parcours_id, self.now, &config)
+                ParcoursBoardView::new(
+                    self.models.clone(),
+                    p.parcours_id,
+                    self.now.instant(),
+                    &config,
+                )
             })
             .collect())
     }
@@ -375,7 +380,7 @@ impl ClassPupil {
         Some(
             self.class
                 .models
-                .pupil_homework_summary(self.pupil_id, period, self.class.now)
+                .pupil_homework_summary(self.pupil_id, period, self.class.now.instant())
                 .into(),
         )
     }

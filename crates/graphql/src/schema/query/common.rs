@@ -1,6 +1,7 @@
 //! Small objects every dashboard shows (a pupil, a subject, a period, a class), and the
 //! lookups that resolve a query's arguments within the request's school.
 
+use crate::answers::{self, ClockUse};
 use crate::context::services;
 use crate::errors::{bad_input, coded, parse_id, NOT_FOUND};
 use crate::identity::identity;
@@ -169,9 +170,39 @@ pub fn school(ctx: &Context<'_>) -> Result<SchoolId> {
     Ok(identity(ctx)?.school_id)
 }
 
-/// The instant time-dependent figures are computed at: `asOf`, or now.
-pub fn now_or(as_of: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    as_of.unwrap_or_else(Utc::now)
+/// The instant time-dependent figures are computed at: `asOf`, or now. Resolvers read
+/// the clock only through this, which tells the answer cache (`crate::answers`) how an
+/// answer depends on it: `date()` for the day alone, `instant()` to the instant. With
+/// `asOf` the answer does not depend on the clock at all.
+#[derive(Clone, Copy, Debug)]
+pub struct Now {
+    as_of: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+}
+
+impl Now {
+    pub fn of(as_of: Option<DateTime<Utc>>) -> Now {
+        Now {
+            as_of,
+            at: as_of.unwrap_or_else(Utc::now),
+        }
+    }
+
+    /// The day (UTC) figures are computed on: which class year, which period, which roster.
+    pub fn date(&self) -> NaiveDate {
+        if self.as_of.is_none() {
+            answers::clock_read(ClockUse::Day);
+        }
+        self.at.date_naive()
+    }
+
+    /// The instant itself: lateness, live statuses, time since the last progress.
+    pub fn instant(&self) -> DateTime<Utc> {
+        if self.as_of.is_none() {
+            answers::clock_read(ClockUse::Instant);
+        }
+        self.at
+    }
 }
 
 /// A class of the request's school, by id or by name. Several classes may share a name

@@ -128,7 +128,7 @@ impl HomeworkView {
         let (_, models) =
             services(ctx)?.class_view(identity(ctx)?, ClassTarget::Homework(id), as_of)?;
         Ok(models
-            .homework_report(id, now_or(as_of))
+            .homework_report(id, Now::of(as_of).instant())
             .map(|report| HomeworkView::new(models.clone(), report)))
     }
 }

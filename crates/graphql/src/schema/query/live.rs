@@ -393,7 +393,7 @@ impl LiveBoardView {
     ) -> Result<LiveBoardView> {
         let (_, models) = services.class_view(identity, ClassTarget::Session(session), as_of)?;
         let board = models
-            .live_board(session, now_or(as_of), &services.parcours)
+            .live_board(session, Now::of(as_of).instant(), &services.parcours)
             .ok_or_else(|| crate::scope::unknown("session", session))?;
         Ok(LiveBoardView { models, board })
     }

@@ -242,7 +242,7 @@ impl QueryRoot {
                     .reference()
                     .class(class)
                     .ok_or_else(|| missing("class", class))?;
-                resolve_period(&models, info, Some(wanted), now_or(as_of).date_naive())?
+                resolve_period(&models, info, Some(wanted), Now::of(as_of).date())?
             }
             None => None,
         };
@@ -278,7 +278,7 @@ impl QueryRoot {
         let (_, models) =
             services(ctx)?.class_view(identity(ctx)?, ClassTarget::Class(class), as_of)?;
         Ok(models
-            .class_homework(class, now_or(as_of))
+            .class_homework(class, Now::of(as_of).instant())
             .into_iter()
             .map(|report| HomeworkView::new(models.clone(), report))
             .collect())
@@ -308,8 +308,13 @@ impl QueryRoot {
         let services = services(ctx)?;
         let (_, models) =
             services.class_view(identity(ctx)?, ClassTarget::Parcours(parcours), as_of)?;
-        ParcoursBoardView::new(models, parcours, now_or(as_of), &services.parcours)
-            .ok_or_else(|| missing("parcours", parcours))
+        ParcoursBoardView::new(
+            models,
+            parcours,
+            Now::of(as_of).instant(),
+            &services.parcours,
+        )
+        .ok_or_else(|| missing("parcours", parcours))
     }
 
     /// Time on quizzes and parcours of a class (or of one pupil), `from <= at < to`, in
@@ -389,6 +394,8 @@ impl QueryRoot {
         }
         let pupil: Option<PupilId> = crate::errors::parse_opt_id("pupilId", pupil_id.as_ref())?;
         let limit = crate::errors::narrow("limit", limit, 10_000usize)?.min(10_000);
+        // The journal is kept beside the snapshot: an answer that read it is never reused.
+        crate::answers::outside_snapshot();
         Ok(services(ctx)?
             .journal
             .query(pupil, since, limit)

@@ -168,7 +168,7 @@ pub fn competency_views(models: &ReadModels, pupil: PupilId) -> Vec<CompetencyVi
 pub struct PupilView {
     models: Arc<ReadModels>,
     pupil_id: PupilId,
-    now: DateTime<Utc>,
+    now: Now,
 }
 
 impl PupilView {
@@ -183,7 +183,7 @@ impl PupilView {
         Ok(Some(PupilView {
             models,
             pupil_id: pupil,
-            now: now_or(as_of),
+            now: Now::of(as_of),
         }))
     }
 
@@ -195,7 +195,7 @@ impl PupilView {
     /// latest one.
     fn class_id(&self) -> Option<ClassId> {
         let info = self.info()?;
-        info.class_on(self.now.date_naive())
+        info.class_on(self.now.date())
             .or_else(|| info.enrolments.last().map(|e| e.class_id))
     }
 
@@ -206,10 +206,7 @@ impl PupilView {
         let Some(class) = self.models.reference().class(class_id) else {
             return Ok(None);
         };
-        Ok(
-            resolve_period(&self.models, class, wanted, self.now.date_naive())?
-                .map(|p| (class_id, p)),
-        )
+        Ok(resolve_period(&self.models, class, wanted, self.now.date())?.map(|p| (class_id, p)))
     }
 }
 
@@ -337,7 +334,7 @@ impl PupilView {
     /// Homework of every class the pupil has been in, by due time.
     async fn homework(&self) -> Vec<PupilHomeworkLineView> {
         self.models
-            .pupil_homework(self.pupil_id, self.now)
+            .pupil_homework(self.pupil_id, self.now.instant())
             .into_iter()
             .map(|line| PupilHomeworkLineView {
                 models: self.models.clone(),
@@ -350,7 +347,7 @@ impl PupilView {
         Ok(match self.class_and_period(period.as_deref())? {
             Some((_, period)) => self
                 .models
-                .pupil_homework_summary(self.pupil_id, period, self.now)
+                .pupil_homework_summary(self.pupil_id, period, self.now.instant())
                 .into(),
             None => HomeworkSummaryView {
                 on_time: 0,
@@ -390,9 +387,9 @@ impl PupilView {
             .parcours_of(class)
             .into_iter()
             .filter_map(|p| {
-                let board = self
-                    .models
-                    .parcours_board(p.parcours_id, self.now, &config)?;
+                let board =
+                    self.models
+                        .parcours_board(p.parcours_id, self.now.instant(), &config)?;
                 let row = board.rows.iter().find(|r| r.pupil_id == self.pupil_id)?;
                 Some(PupilParcoursView {
                     parcours_id: ID(p.parcours_id.to_string()),
