@@ -192,14 +192,19 @@ impl ReadModels {
         match Logged::decode(recorded) {
             Ok(logged) => Ok(self.apply(logged)),
             Err(error) => {
-                self.position = self.position.max(recorded.global_position);
-                self.stats.undecodable += 1;
+                self.skip_undecodable(recorded.global_position);
                 Err(UndecodableEvent {
                     position: recorded.global_position,
                     error,
                 })
             }
         }
+    }
+
+    /// Moves past an event that does not decode (counted in the stats).
+    pub fn skip_undecodable(&mut self, position: u64) {
+        self.position = self.position.max(position);
+        self.stats.undecodable += 1;
     }
 
     /// Folds one decoded event and keeps it in its journal.

@@ -13,7 +13,13 @@
 //! While catching up on a long log, snapshots are published at most every
 //! `publish_every` (250 ms) so that copy-on-write copies stay rare; once caught up, every
 //! batch is published at once.
+//!
+//! While catching up, a second task reads the next batch and decodes its payloads (on a
+//! blocking thread) while the runner folds the current one: reading and decoding cost
+//! more than folding, and on two cores the two halves overlap. At most two decoded batches
+//! wait for the fold.
 
+use crate::journal::Logged;
 use crate::model::{ReadModels, Target};
 use arc_swap::ArcSwap;
 use futures::StreamExt;
@@ -23,7 +29,7 @@ use std::time::{Duration, Instant};
 use suivi_domain::ids::{ClassId, PupilId};
 use suivi_domain::RecordedEvent;
 use suivi_store::EventStore;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 #[derive(Clone, Copy, Debug)]
@@ -195,13 +201,63 @@ fn note(pending: &mut Pending, touch: &crate::model::Touch) {
 fn apply(models: &mut ReadModels, pending: &mut Pending, recorded: &RecordedEvent) {
     match models.apply_recorded(recorded) {
         Ok(touch) => note(pending, &touch),
-        Err(error) => tracing::warn!(
-            position = error.position,
-            event_type = %recorded.event_type,
-            event_id = %recorded.event_id,
-            error = %error.error,
-            "projections: skipping an event that does not decode"
-        ),
+        Err(error) => warn_undecodable(recorded, &error.error),
+    }
+}
+
+fn warn_undecodable(recorded: &RecordedEvent, error: &suivi_domain::DecodeError) {
+    tracing::warn!(
+        position = recorded.global_position,
+        event_type = %recorded.event_type,
+        event_id = %recorded.event_id,
+        error = %error,
+        "projections: skipping an event that does not decode"
+    );
+}
+
+/// A batch read and decoded ahead of the fold: each event decoded, or the event that
+/// did not decode and why.
+struct Decoded {
+    events: Vec<Result<Logged, Box<(RecordedEvent, suivi_domain::DecodeError)>>>,
+    /// The batch was as large as asked: there may be more to read.
+    full: bool,
+}
+
+/// Reads the log from `after` in batches of `batch_size`, decoding each on a blocking
+/// thread, until a batch comes back short or the runner stops listening.
+async fn read_ahead(
+    store: Arc<dyn EventStore>,
+    mut after: u64,
+    batch_size: usize,
+    ahead: mpsc::Sender<Decoded>,
+) {
+    let mut failures = 0;
+    loop {
+        let batch = match store.read_all(after, batch_size).await {
+            Ok(batch) => batch,
+            Err(error) => {
+                failures += 1;
+                tracing::warn!(%error, position = after, "projections: reading the log failed; retrying");
+                tokio::time::sleep(backoff(failures)).await;
+                continue;
+            }
+        };
+        failures = 0;
+        let full = batch.len() >= batch_size;
+        if let Some(last) = batch.last() {
+            after = last.global_position;
+        }
+        let decoding = tokio::task::spawn_blocking(move || Decoded {
+            events: batch
+                .into_iter()
+                .map(|recorded| Logged::decode(&recorded).map_err(|e| Box::new((recorded, e))))
+                .collect(),
+            full,
+        });
+        let Ok(decoded) = decoding.await else { return };
+        if ahead.send(decoded).await.is_err() || !full {
+            return;
+        }
     }
 }
 
@@ -230,40 +286,46 @@ impl Runner {
         }
     }
 
-    /// Reads the log in large batches until it is drained, publishing now and then.
+    /// Reads the log in large batches until it is drained, publishing now and then. The
+    /// next batch is read and decoded (`read_ahead`) while this one is folded.
     async fn catch_up(&mut self) {
         let batch_size = self.options.batch_size.max(1);
+        let (ahead, mut decoded) = mpsc::channel(2);
+        let reader = tokio::spawn(read_ahead(
+            self.store.clone(),
+            self.models.position(),
+            batch_size,
+            ahead,
+        ));
         let mut last_publish = Instant::now();
-        let mut failures = 0;
-        loop {
-            let batch = match self
-                .store
-                .read_all(self.models.position(), batch_size)
-                .await
-            {
-                Ok(batch) => batch,
-                Err(error) => {
-                    failures += 1;
-                    tracing::warn!(%error, position = self.models.position(), "projections: reading the log failed; retrying");
-                    tokio::time::sleep(backoff(failures)).await;
-                    continue;
+        // Ends with the short batch, or early if the reader died: `follow` then reads on
+        // from the position folded.
+        while let Some(batch) = decoded.recv().await {
+            for event in batch.events {
+                match event {
+                    Ok(logged) => {
+                        let touch = self.models.apply(logged);
+                        note(&mut self.pending, &touch);
+                    }
+                    Err(skipped) => {
+                        let (recorded, error) = *skipped;
+                        self.models.skip_undecodable(recorded.global_position);
+                        warn_undecodable(&recorded, &error);
+                    }
                 }
-            };
-            failures = 0;
-            for recorded in &batch {
-                apply(&mut self.models, &mut self.pending, recorded);
             }
-            if batch.len() < batch_size {
-                self.publish_if_behind();
-                return;
+            if !batch.full {
+                break;
             }
             if last_publish.elapsed() >= self.options.publish_every {
                 self.publish_if_behind();
                 last_publish = Instant::now();
             }
-            // Decoding and folding a batch is CPU work: let other tasks of this worker run.
+            // Folding a batch is CPU work: let other tasks of this worker run.
             tokio::task::yield_now().await;
         }
+        reader.abort();
+        self.publish_if_behind();
     }
 
     /// Follows the store's subscription from the last folded position, publishing after
