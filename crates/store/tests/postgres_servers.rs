@@ -189,3 +189,49 @@ async fn an_edited_migration_is_refused_and_an_unmigrated_database_too() {
         .to_string();
     assert!(err.contains("applied with checksum edited"), "{err}");
 }
+
+/// The connections `pg_stat_activity` shows for a schema's stores.
+async fn connections_of(schema: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&base_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&format!("suivi {schema}")],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_store_closes_every_connection_it_opened_listener_included() {
+    let name = format!("suivi_test_{}", uuid::Uuid::now_v7().simple());
+    let url = format!("{}?schema={name}", base_url());
+    let _guard = Schema { name: name.clone() };
+    PostgresStore::migrate(&url).await.unwrap();
+    assert_eq!(connections_of(&name).await, 0);
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store
+        .append(stream("s"), ExpectedVersion::Any, vec![event(1)])
+        .await
+        .unwrap();
+    // Four readers, the writer and the listener.
+    assert_eq!(connections_of(&name).await, 6);
+    drop(store);
+    // No notification comes: the listener must notice the drop by itself.
+    let mut left = 6;
+    for _ in 0..100 {
+        left = connections_of(&name).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        left, 0,
+        "connections still open 5 s after the store was dropped"
+    );
+}

@@ -21,9 +21,11 @@ fn raise(head: &watch::Sender<u64>, seen: u64) {
 
 /// Starts listening; returns once the first `LISTEN` is in place so no commit after
 /// `connect` returns can be missed. Reconnects on failure, re-reading the head each time.
+/// Stops, closing its connection, when `stop`'s sender (held by the store) is dropped.
 pub(super) async fn spawn(
     target: Target,
     head: &Arc<watch::Sender<u64>>,
+    mut stop: watch::Receiver<()>,
 ) -> Result<(), StoreError> {
     // Weak: the listener stops when the store is dropped.
     let head = Arc::downgrade(head);
@@ -31,7 +33,7 @@ pub(super) async fn spawn(
     let mut ready = Some(ready_tx);
     tokio::spawn(async move {
         loop {
-            match listen_once(&target, &head, &mut ready).await {
+            match listen_once(&target, &head, &mut ready, &mut stop).await {
                 Ok(()) => tracing::warn!("postgres listener connection ended; reconnecting"),
                 Err(e) => {
                     if let Some(tx) = ready.take() {
@@ -41,10 +43,13 @@ pub(super) async fn spawn(
                     tracing::warn!(error = %e, "postgres listener failed; reconnecting")
                 }
             }
-            if head.strong_count() == 0 {
+            if head.strong_count() == 0 || stop.has_changed().is_err() {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
         }
     });
     ready_rx.await.map_err(|_| StoreError::Closed)?
@@ -54,6 +59,7 @@ async fn listen_once(
     target: &Target,
     head: &Weak<watch::Sender<u64>>,
     ready: &mut Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
+    stop: &mut watch::Receiver<()>,
 ) -> Result<(), StoreError> {
     let (client, mut connection) = target.config.connect(NoTls).await.map_err(super::pg)?;
     let (messages_tx, mut messages) = tokio::sync::mpsc::unbounded_channel();
@@ -97,7 +103,13 @@ async fn listen_once(
     if let Some(tx) = ready.take() {
         let _ = tx.send(Ok(()));
     }
-    while let Some(payload) = messages.recv().await {
+    loop {
+        let payload = tokio::select! {
+            payload = messages.recv() => payload,
+            // The store was dropped (the only change its sender ever makes).
+            _ = stop.changed() => None,
+        };
+        let Some(payload) = payload else { break };
         let Some(h) = head.upgrade() else { break };
         if let Ok(position) = payload.parse::<u64>() {
             raise(&h, position);

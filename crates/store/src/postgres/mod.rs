@@ -73,7 +73,12 @@ impl Target {
         } else {
             format!("{base}?{}", kept.join("&"))
         };
-        let config: Config = rebuilt.parse().map_err(|e| invalid(format!("{e}")))?;
+        let mut config: Config = rebuilt.parse().map_err(|e| invalid(format!("{e}")))?;
+        // Named in `pg_stat_activity` (unless the URL names it): an operator sees which
+        // connections are suivi's and for which schema.
+        if config.get_application_name().is_none() {
+            config.application_name(format!("suivi {}", schema.as_deref().unwrap_or("public")));
+        }
         Ok(Target { config, schema })
     }
 
@@ -124,6 +129,9 @@ pub struct PostgresStore {
     next_reader: AtomicUsize,
     head: Arc<watch::Sender<u64>>,
     stats: Arc<PostgresStats>,
+    /// Dropped with the store: the listener connection closes at once, not at the next
+    /// notification.
+    _listening: watch::Sender<()>,
 }
 
 const READ_ALL: &str = "SELECT e.global_position, s.name, e.stream_version, e.event_id, \
@@ -176,7 +184,8 @@ impl PostgresStore {
             target.channel(),
             stats.clone(),
         ));
-        listen::spawn(target, &head).await?;
+        let (listening, stop) = watch::channel(());
+        listen::spawn(target, &head, stop).await?;
         Ok(PostgresStore {
             jobs,
             readers,
@@ -184,6 +193,7 @@ impl PostgresStore {
             next_reader: AtomicUsize::new(0),
             head,
             stats,
+            _listening: listening,
         })
     }
 
