@@ -158,3 +158,77 @@ async fn a_pupils_new_grades_are_pushed() {
     assert_eq!(data["gradeRecorded"]["corrected"], true);
     server.stop().await;
 }
+
+/// Scope is checked per event, not only at subscribe time: a professeur principal replaced
+/// mid-subscription stops receiving the pupil's grades at once, and the stream ends
+/// without pushing the grade recorded after the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_who_loses_the_pupil_mid_stream_receives_nothing_more() {
+    let server = Server::start().await;
+    let s = seed::school(&server).await;
+    let interim = seed::id();
+    run(
+        &server,
+        "registerTeacher",
+        json!({"id": interim, "displayName": "Mme Caron"}),
+    )
+    .await;
+    run(
+        &server,
+        "assignHeadTeacher",
+        json!({"teacherId": interim, "classId": s.class}),
+    )
+    .await;
+    let token = server.token(suivi_domain::Role::HeadTeacher, &interim);
+    let mut sub = server
+        .subscribe_as(
+            &token,
+            r#"subscription($p: ID!) { gradeRecorded(pupilId: $p) { assessment { id } score } }"#,
+            json!({"p": s.pupils[2]}),
+        )
+        .await;
+    assert!(sub
+        .maybe_message(Duration::from_millis(300))
+        .await
+        .is_none());
+    grade(&server, &s.f1, &s.pupils[2], Some("14"), None).await;
+    let data = sub.next_data().await;
+    assert_eq!(
+        data["gradeRecorded"],
+        json!({"assessment": {"id": s.f1}, "score": "14"})
+    );
+
+    // The class gets its professeur principal back; the interim teaches nothing there.
+    run(
+        &server,
+        "assignHeadTeacher",
+        json!({"teacherId": s.teacher, "classId": s.class}),
+    )
+    .await;
+    run(
+        &server,
+        "correctGrade",
+        json!({"assessmentId": s.f1, "pupilId": s.pupils[2], "score": "15", "reason": "barème"}),
+    )
+    .await;
+    let last = sub.message().await;
+    assert_eq!(
+        last["type"], "complete",
+        "nothing pushed after the scope was lost: {last}"
+    );
+    // And subscribing again is refused like an unknown pupil.
+    let mut again = server
+        .subscribe_as(
+            &token,
+            r#"subscription($p: ID!) { gradeRecorded(pupilId: $p) { score } }"#,
+            json!({"p": s.pupils[2]}),
+        )
+        .await;
+    let refused = again.message().await;
+    assert!(refused["payload"]["data"].is_null(), "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{refused}"
+    );
+    server.stop().await;
+}
