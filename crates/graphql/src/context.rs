@@ -125,7 +125,7 @@ impl Services {
             Some(at) => Arc::new(live.as_of_class(class, at)),
             None => live,
         };
-        Ok((class, models))
+        Ok((class, scope.visible(models)))
     }
 
     /// The read models a pupil's file reads: live, or re-folded as of an instant. The
@@ -141,10 +141,10 @@ impl Services {
         scope.pupil(&live, pupil)?;
         self.journal.record(identity, pupil);
         crate::answers::journaled(pupil);
-        Ok(match as_of {
+        Ok(scope.visible(match as_of {
             Some(at) => Arc::new(live.as_of_pupil(pupil, at)),
             None => live,
-        })
+        }))
     }
 
     /// "NOM Prénom" of a pupil, opened with their key; "Élève effacé" once erased.

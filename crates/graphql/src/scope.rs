@@ -12,13 +12,18 @@
 //! |---|---|---|
 //! | administrator | the whole school | every command |
 //! | professeur principal | the classes they lead or teach, their pupils | as a teacher, and absences in the classes they lead |
-//! | teacher | the classes they teach, their pupils | assessments, grades, homework, quizzes in the (class, subject) pairs they teach; parcours, sessions (in their own name), absences and competencies in their classes |
+//! | teacher | the classes they teach, their pupils; grades of the subjects they teach there | assessments, grades, homework, quizzes in the (class, subject) pairs they teach; parcours, sessions (in their own name), absences and competencies in their classes |
 //! | guardian | the pupils linked to them (their file only) | nothing |
 //! | pupil | themself (their file only) | their own QCM attempts, deposits and parcours steps |
 //!
 //! Refusals are uniform: an id the identity may not see is refused exactly like an id that
 //! does not exist (`NOT_FOUND`, the same message), so a refusal says nothing about what
 //! exists; an operation the role can never do is `FORBIDDEN` whatever its arguments.
+//!
+//! Within a class a teacher does not lead, grades are per subject: `Scope::visible` leaves
+//! out the assessments of the subjects they do not teach there, so the class dashboard,
+//! the spider charts and a pupil's file show their subjects only (and no general average
+//! or profile, which would be made of the other subjects too).
 //!
 //! "Published results": suivi has no publication step yet, so every recorded grade counts
 //! as published and guardians see their children's recorded grades.
@@ -27,6 +32,7 @@ use crate::errors::{coded, FORBIDDEN, NOT_FOUND};
 use crate::identity::Identity;
 use async_graphql::Error;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use suivi_domain::ids::*;
 use suivi_domain::{Command, Role};
 use suivi_projections::ReadModels;
@@ -220,6 +226,27 @@ impl Scope {
             }
             _ => Ok(class),
         }
+    }
+
+    /// What of `models` the identity may read: a teacher sees, in a class they do not
+    /// lead, only the assessments of the subjects they teach there (and the figures made
+    /// of them; no general average, no profile); everyone else sees the models as they
+    /// are. Every class-level and pupil-level read goes through it (`Services::class_view`,
+    /// `Services::pupil_view`, the grade subscriptions).
+    pub fn visible(&self, models: Arc<ReadModels>) -> Arc<ReadModels> {
+        let Reach::Staff { led, taught } = &self.reach else {
+            return models;
+        };
+        let mine = |class: ClassId, subject: SubjectId| {
+            led.contains(&class) || taught.get(&class).is_some_and(|s| s.contains(&subject))
+        };
+        let hides_some = models
+            .assessments()
+            .any(|a| !mine(a.class_id, a.subject_id));
+        if !hides_some {
+            return models;
+        }
+        Arc::new(models.only_assessments(|a| mine(a.class_id, a.subject_id)))
     }
 
     /// A pupil-level read: `NOT_FOUND` when the pupil is unknown or out of reach.

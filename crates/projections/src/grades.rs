@@ -335,6 +335,36 @@ impl ReadModels {
     }
 
     /// The conseil de classe table of one class and period.
+    /// Every assessment of every class.
+    pub fn assessments(&self) -> impl Iterator<Item = &AssessmentModel> {
+        self.classes
+            .values()
+            .flat_map(|c| c.assessments.values().map(|a| a.as_ref()))
+    }
+
+    /// The same read models with only the assessments `keep` accepts: every figure computed
+    /// from the result (averages, class means, spider charts) is as if the others had never
+    /// been scheduled, and a class the filter took something from is marked partial (no
+    /// general average, no profile). How a teacher sees only the subjects they teach.
+    pub fn only_assessments(&self, keep: impl Fn(&AssessmentModel) -> bool) -> ReadModels {
+        let mut view = self.clone();
+        let classes = Arc::make_mut(&mut view.classes);
+        for class in classes.values_mut() {
+            if class.assessments.values().all(|a| keep(a)) {
+                continue;
+            }
+            let class = Arc::make_mut(class);
+            class.assessments.retain(|_, a| keep(a));
+            class.partial = true;
+        }
+        view
+    }
+
+    /// Whether some subjects' assessments were left out of this view of `class`.
+    pub fn is_partial(&self, class: ClassId) -> bool {
+        self.class_model(class).is_some_and(|c| c.partial)
+    }
+
     pub fn class_report(&self, class: ClassId, period: PeriodId) -> ClassReport {
         (*self.class_report_shared(class, period)).clone()
     }
@@ -354,8 +384,10 @@ impl ReadModels {
                 general.entry(*pupil).or_default().add(*average, weight);
             }
         }
+        // A view of some subjects only gives no general average (see `partial`).
         let general: BTreeMap<PupilId, Ratio> = general
             .into_iter()
+            .filter(|_| !self.is_partial(class))
             .filter_map(|(p, w)| w.mean().map(|m| (p, m)))
             .collect();
         let order = self.subject_order(averages.keys().copied());

@@ -44,6 +44,10 @@ pub struct ClassModel {
     pub(crate) parcours: Map<ParcoursId, Arc<ParcoursModel>>,
     pub(crate) sessions: Map<SessionId, SessionInfo>,
     pub(crate) journal: Journal,
+    /// Some subjects' assessments were left out of this view of the class
+    /// (`only_assessments`): figures across subjects (general averages, the profile)
+    /// would mislead and are not given.
+    pub(crate) partial: bool,
 }
 
 /// The facts kept per pupil rather than per class (their streams are the pupil's own).

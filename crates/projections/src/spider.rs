@@ -45,6 +45,8 @@ pub enum ProfileBasis {
     NoGeneralAverage,
     NoVocationalAverage,
     NoAverage,
+    /// The view holds some subjects only (a teacher's): no read-out across subjects.
+    Partial,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -207,7 +209,14 @@ impl ClassSpiders {
             period_id: self.report.period_id,
             subjects,
             competencies,
-            profile: profile(&general, &vocational),
+            profile: if models.is_partial(self.report.class_id) {
+                Profile {
+                    basis: ProfileBasis::Partial,
+                    ..profile(&[], &[])
+                }
+            } else {
+                profile(&general, &vocational)
+            },
         }
     }
 }

@@ -139,12 +139,12 @@ pub struct GradeChange {
 
 #[Object]
 impl GradeChange {
-    /// The whole assessment (every pupil's grade): staff whose scope holds its class.
+    /// The whole assessment (every pupil's grade): its subject's teachers and the class's
+    /// professeur principal (as the `assessment` query).
     async fn assessment(&self, ctx: &Context<'_>) -> Result<AssessmentView> {
         let services = services(ctx)?;
         let (live, scope) = services.scope(&self.identity);
-        let class = live.class_of_assessment(self.assessment_id);
-        scope.class(&live, class, "assessment", self.assessment_id)?;
+        scope.assessment(&live, self.assessment_id)?;
         Ok(AssessmentView::new(self.models.clone(), self.assessment_id))
     }
     /// The assessment's title, subject and date, which the pupil's own file shows too.
@@ -227,9 +227,12 @@ fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
                 Wake::Notice(_) | Wake::Lagged | Wake::Timer => {}
             }
             let models = feed.services.snapshot();
-            if !Scope::of(&feed.identity, &models).sees_pupil(&models, feed.pupil) {
+            let scope = Scope::of(&feed.identity, &models);
+            if !scope.sees_pupil(&models, feed.pupil) {
                 return None;
             }
+            // A teacher's book holds the subjects they teach only (as their pupil view).
+            let models = scope.visible(models);
             let book = grade_book(&models, feed.pupil);
             let mut news: Vec<(AssessmentId, Grade, bool)> = book
                 .iter()

@@ -26,6 +26,8 @@ pub enum ProfileBasisGql {
     NoGeneralAverage,
     NoVocationalAverage,
     NoAverage,
+    /// A view of some subjects only (a teacher's): no read-out across subjects.
+    Partial,
 }
 
 #[derive(SimpleObject)]
@@ -135,6 +137,7 @@ impl SpiderView {
             ProfileBasis::NoGeneralAverage => ProfileBasisGql::NoGeneralAverage,
             ProfileBasis::NoVocationalAverage => ProfileBasisGql::NoVocationalAverage,
             ProfileBasis::NoAverage => ProfileBasisGql::NoAverage,
+            ProfileBasis::Partial => ProfileBasisGql::Partial,
         }
     }
 

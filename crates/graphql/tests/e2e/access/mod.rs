@@ -5,6 +5,7 @@
 
 mod queries;
 mod rgpd;
+mod subjects;
 mod subscriptions;
 pub mod world;
 mod writes;
