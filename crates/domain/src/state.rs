@@ -73,6 +73,8 @@ pub struct Assessment {
     pub date: NaiveDate,
     pub scale: u16,
     pub graded: HashSet<PupilId>,
+    /// Held back from families (`ResultsWithheld`).
+    pub withheld: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -306,6 +308,7 @@ impl SchoolState {
                         date: e.date,
                         scale: e.scale,
                         graded: HashSet::new(),
+                        withheld: false,
                     },
                 );
             }
@@ -315,6 +318,16 @@ impl SchoolState {
                 }
             }
             E::GradeCorrected(_) => {}
+            E::ResultsWithheld(e) => {
+                if let Some(a) = self.assessments.get_mut(&e.assessment_id) {
+                    a.withheld = true;
+                }
+            }
+            E::ResultsPublished(e) => {
+                if let Some(a) = self.assessments.get_mut(&e.assessment_id) {
+                    a.withheld = false;
+                }
+            }
             E::AbsenceRecorded(e) => {
                 self.attendance.insert(
                     e.absence_id,

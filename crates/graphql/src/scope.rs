@@ -25,8 +25,9 @@
 //! the spider charts and a pupil's file show their subjects only (and no general average
 //! or profile, which would be made of the other subjects too).
 //!
-//! "Published results": suivi has no publication step yet, so every recorded grade counts
-//! as published and guardians see their children's recorded grades.
+//! "Published results": an assessment's results are published unless a teacher withheld
+//! them (`withholdResults`, until `publishResults`); families (guardians and the pupil)
+//! see only published results, and averages made of them alone.
 
 use crate::errors::{coded, FORBIDDEN, NOT_FOUND};
 use crate::identity::Identity;
@@ -230,12 +231,22 @@ impl Scope {
 
     /// What of `models` the identity may read: a teacher sees, in a class they do not
     /// lead, only the assessments of the subjects they teach there (and the figures made
-    /// of them; no general average, no profile); everyone else sees the models as they
-    /// are. Every class-level and pupil-level read goes through it (`Services::class_view`,
+    /// of them; no general average, no profile); guardians and pupils see published
+    /// results only (not those a teacher withheld); administrators and professeurs
+    /// principaux of the class see the models as they are. Every class-level and pupil-level read goes through it (`Services::class_view`,
     /// `Services::pupil_view`, the grade subscriptions).
     pub fn visible(&self, models: Arc<ReadModels>) -> Arc<ReadModels> {
-        let Reach::Staff { led, taught } = &self.reach else {
-            return models;
+        let (led, taught) = match &self.reach {
+            Reach::School => return models,
+            // Families: published results only, and every figure made of them (the
+            // averages a family sees are those of the published grades: not partial).
+            Reach::Family(_) => {
+                if !models.assessments().any(|a| a.withheld) {
+                    return models;
+                }
+                return Arc::new(models.only_assessments(|a| !a.withheld, false));
+            }
+            Reach::Staff { led, taught } => (led, taught),
         };
         let mine = |class: ClassId, subject: SubjectId| {
             led.contains(&class) || taught.get(&class).is_some_and(|s| s.contains(&subject))
@@ -246,7 +257,7 @@ impl Scope {
         if !hides_some {
             return models;
         }
-        Arc::new(models.only_assessments(|a| mine(a.class_id, a.subject_id)))
+        Arc::new(models.only_assessments(|a| mine(a.class_id, a.subject_id), true))
     }
 
     /// A pupil-level read: `NOT_FOUND` when the pupil is unknown or out of reach.
@@ -354,6 +365,9 @@ impl Scope {
             }
             C::RecordGrade(e) => self.grade(models, e.assessment_id),
             C::CorrectGrade(e) => self.grade(models, e.assessment_id),
+            // Whoever may grade an assessment decides when families see its results.
+            C::WithholdResults(e) => self.grade(models, e.assessment_id),
+            C::PublishResults(e) => self.grade(models, e.assessment_id),
             C::RecordAbsence(e) => {
                 self.staff_only("record absences")?;
                 self.staff_pupil(models, e.pupil_id)

@@ -45,6 +45,8 @@ pub struct AssessmentModel {
     pub coefficient: Coefficient,
     /// The current grade of each pupil graded, in the order they were first graded.
     pub grades: Vec<GradeEntry>,
+    /// Held back from families until published again (`ResultsWithheld`).
+    pub withheld: bool,
 }
 
 pub(crate) fn apply(assessments: &mut Map<AssessmentId, Arc<AssessmentModel>>, event: &Event) {
@@ -62,8 +64,21 @@ pub(crate) fn apply(assessments: &mut Map<AssessmentId, Arc<AssessmentModel>>, e
                     scale: e.scale,
                     coefficient: e.coefficient,
                     grades: Vec::new(),
+                    withheld: false,
                 }),
             );
+            return;
+        }
+        Event::ResultsWithheld(e) => {
+            if let Some(a) = assessments.get_mut(&e.assessment_id) {
+                Arc::make_mut(a).withheld = true;
+            }
+            return;
+        }
+        Event::ResultsPublished(e) => {
+            if let Some(a) = assessments.get_mut(&e.assessment_id) {
+                Arc::make_mut(a).withheld = false;
+            }
             return;
         }
         Event::GradeRecorded(e) => (e.assessment_id, e.pupil_id, e.grade, false),
@@ -344,9 +359,14 @@ impl ReadModels {
 
     /// The same read models with only the assessments `keep` accepts: every figure computed
     /// from the result (averages, class means, spider charts) is as if the others had never
-    /// been scheduled, and a class the filter took something from is marked partial (no
-    /// general average, no profile). How a teacher sees only the subjects they teach.
-    pub fn only_assessments(&self, keep: impl Fn(&AssessmentModel) -> bool) -> ReadModels {
+    /// been scheduled. With `partial`, a class the filter took something from is marked
+    /// partial (no general average, no profile): for a view of some subjects only, not for
+    /// one of published results only. How a teacher sees only the subjects they teach.
+    pub fn only_assessments(
+        &self,
+        keep: impl Fn(&AssessmentModel) -> bool,
+        partial: bool,
+    ) -> ReadModels {
         let mut view = self.clone();
         let classes = Arc::make_mut(&mut view.classes);
         for class in classes.values_mut() {
@@ -355,7 +375,7 @@ impl ReadModels {
             }
             let class = Arc::make_mut(class);
             class.assessments.retain(|_, a| keep(a));
-            class.partial = true;
+            class.partial |= partial;
         }
         view
     }

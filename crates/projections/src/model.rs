@@ -312,6 +312,8 @@ impl ReadModels {
             }
             E::GradeRecorded(e) => routed(&self.routes.assessments, &e.assessment_id),
             E::GradeCorrected(e) => routed(&self.routes.assessments, &e.assessment_id),
+            E::ResultsWithheld(e) => routed(&self.routes.assessments, &e.assessment_id),
+            E::ResultsPublished(e) => routed(&self.routes.assessments, &e.assessment_id),
             E::HomeworkAssigned(e) => {
                 Arc::make_mut(&mut self.routes)
                     .homework
@@ -374,9 +376,11 @@ impl ClassModel {
     fn apply(&mut self, class: ClassId, event: &Event) {
         use Event as E;
         match event {
-            E::AssessmentScheduled(_) | E::GradeRecorded(_) | E::GradeCorrected(_) => {
-                crate::grades::apply(&mut self.assessments, event)
-            }
+            E::AssessmentScheduled(_)
+            | E::GradeRecorded(_)
+            | E::GradeCorrected(_)
+            | E::ResultsWithheld(_)
+            | E::ResultsPublished(_) => crate::grades::apply(&mut self.assessments, event),
             E::HomeworkAssigned(_) | E::HomeworkDeposited(_) => {
                 crate::homework::apply(&mut self.homework, event)
             }

@@ -176,6 +176,9 @@ impl Flattener {
                     .bool(true)
                     .opt_str(e.reason.as_deref());
             }
+            // Whether families see an assessment's results changes no figure the staff's
+            // analytics compute.
+            E::ResultsWithheld(_) | E::ResultsPublished(_) => {}
             E::AbsenceRecorded(e) => {
                 b.absences
                     .row(pos, at)

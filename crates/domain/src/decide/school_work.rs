@@ -11,6 +11,8 @@ pub(super) fn check(state: &SchoolState, event: &Event) -> Option<Result<(), Dom
         Event::AssessmentScheduled(e) => schedule(state, e),
         Event::GradeRecorded(e) => grade(state, e.assessment_id, e.pupil_id, &e.grade, false),
         Event::GradeCorrected(e) => grade(state, e.assessment_id, e.pupil_id, &e.grade, true),
+        Event::ResultsWithheld(e) => visibility(state, e.assessment_id, true),
+        Event::ResultsPublished(e) => visibility(state, e.assessment_id, false),
         Event::AbsenceRecorded(e) => absence(state, e),
         Event::LatenessRecorded(e) => lateness(state, e),
         Event::AbsenceJustified(e) => justify(state, e),
@@ -18,6 +20,30 @@ pub(super) fn check(state: &SchoolState, event: &Event) -> Option<Result<(), Dom
         Event::HomeworkDeposited(e) => deposit(state, e),
         _ => return None,
     })
+}
+
+/// Withholding withheld results, or publishing published ones, is refused: the request
+/// was probably meant for another assessment.
+fn visibility(
+    state: &SchoolState,
+    assessment_id: crate::ids::AssessmentId,
+    withhold: bool,
+) -> Result<(), DomainError> {
+    let assessment = state
+        .assessments
+        .get(&assessment_id)
+        .ok_or_else(|| DomainError::unknown("assessment", assessment_id))?;
+    match (withhold, assessment.withheld) {
+        (true, true) => Err(DomainError::invalid(
+            "assessmentId",
+            format!("the results of assessment {assessment_id} are already withheld"),
+        )),
+        (false, false) => Err(DomainError::invalid(
+            "assessmentId",
+            format!("the results of assessment {assessment_id} are already published"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn schedule(state: &SchoolState, e: &AssessmentScheduled) -> Result<(), DomainError> {

@@ -667,3 +667,42 @@ fn reference_names_are_unique() {
         })
     );
 }
+
+#[test]
+fn results_are_withheld_and_published_once_each_and_only_for_a_known_assessment() {
+    let withhold = |n: u128| {
+        Command::WithholdResults(ResultsWithheld {
+            assessment_id: id(n),
+        })
+    };
+    let publish = |n: u128| {
+        Command::PublishResults(ResultsPublished {
+            assessment_id: id(n),
+        })
+    };
+    let mut state = given(school());
+    // Published by default: publishing again says so.
+    let err = decide(&state, publish(DS1)).unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.to_string().contains("already published"), "{err}");
+    let events = run(&mut state, vec![withhold(DS1)]).unwrap();
+    assert_eq!(
+        events,
+        vec![Event::ResultsWithheld(ResultsWithheld {
+            assessment_id: id(DS1)
+        })]
+    );
+    let err = decide(&state, withhold(DS1)).unwrap_err();
+    assert!(err.to_string().contains("already withheld"), "{err}");
+    // Grades are still recorded while withheld.
+    assert_eq!(
+        run(&mut state, vec![grade(LEA, Grade::Absent), publish(DS1)])
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        decide(&state, withhold(999)),
+        Err(DomainError::unknown("assessment", id::<AssessmentId>(999)))
+    );
+}

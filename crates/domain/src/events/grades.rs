@@ -34,3 +34,18 @@ pub struct GradeCorrected {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// The assessment's grades are held back from families (guardians and the pupil) until
+/// `ResultsPublished`. Results are published by default (every assessment without these
+/// events); a teacher withholds them, for instance until the corrected copies are given
+/// back in class, and publishes them then. Staff see them throughout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultsWithheld {
+    pub assessment_id: AssessmentId,
+}
+
+/// Withheld results shown to families again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultsPublished {
+    pub assessment_id: AssessmentId,
+}

@@ -215,6 +215,19 @@ struct GradeFeed {
     queue: VecDeque<GradeChange>,
 }
 
+/// Whether `applied` touched a class the pupil is or was enrolled in.
+fn in_a_touched_class(services: &Services, pupil: PupilId, applied: &Applied) -> bool {
+    services
+        .snapshot()
+        .reference()
+        .pupil(pupil)
+        .is_some_and(|info| {
+            info.enrolments
+                .iter()
+                .any(|e| applied.touches_class(e.class_id))
+        })
+}
+
 fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
     stream::unfold(feed, |mut feed| async move {
         loop {
@@ -223,7 +236,14 @@ fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
             }
             match next_wake(&mut feed.changes, &mut feed.shutdown, None).await {
                 Wake::Stop => return None,
-                Wake::Notice(applied) if !applied.touches_pupil(feed.pupil) => continue,
+                // A grade event touches the pupil; publishing withheld results touches
+                // only the class, and may show the family grades it had not seen.
+                Wake::Notice(applied)
+                    if !applied.touches_pupil(feed.pupil)
+                        && !in_a_touched_class(&feed.services, feed.pupil, &applied) =>
+                {
+                    continue
+                }
                 Wake::Notice(_) | Wake::Lagged | Wake::Timer => {}
             }
             let models = feed.services.snapshot();

@@ -4,7 +4,9 @@ use super::{run, Affected, CommandResult};
 use crate::errors::{bad_input, id_or_new, narrow, parse_hundredths, parse_id};
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::NaiveDate;
-use suivi_domain::events::{AssessmentScheduled, GradeCorrected, GradeRecorded};
+use suivi_domain::events::{
+    AssessmentScheduled, GradeCorrected, GradeRecorded, ResultsPublished, ResultsWithheld,
+};
 use suivi_domain::ids::*;
 use suivi_domain::values::{Coefficient, Grade};
 use suivi_domain::Command;
@@ -84,6 +86,17 @@ pub struct CorrectGradeInput {
     pub score: Option<String>,
     pub mark: Option<GradeMark>,
     pub reason: Option<String>,
+}
+
+/// One assessment whose results families see or not.
+#[derive(InputObject)]
+pub struct WithholdResultsInput {
+    pub assessment_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct PublishResultsInput {
+    pub assessment_id: ID,
 }
 
 #[derive(Default)]
@@ -166,6 +179,44 @@ impl GradeMutations {
             Command::CorrectGrade(event),
             idempotency_key,
             affected,
+        )
+        .await
+    }
+
+    /// Holds an assessment's results back from families (guardians and the pupil) until
+    /// `publishResults`: their files, averages and grade feeds leave it out. Staff see it
+    /// throughout. Results are published by default.
+    async fn withhold_results(
+        &self,
+        ctx: &Context<'_>,
+        input: WithholdResultsInput,
+        idempotency_key: Option<ID>,
+    ) -> Result<CommandResult> {
+        let assessment_id = parse_id("assessmentId", &input.assessment_id)?;
+        run(
+            ctx,
+            None,
+            Command::WithholdResults(ResultsWithheld { assessment_id }),
+            idempotency_key,
+            vec![Affected::Assessment(assessment_id)],
+        )
+        .await
+    }
+
+    /// Shows withheld results to families again.
+    async fn publish_results(
+        &self,
+        ctx: &Context<'_>,
+        input: PublishResultsInput,
+        idempotency_key: Option<ID>,
+    ) -> Result<CommandResult> {
+        let assessment_id = parse_id("assessmentId", &input.assessment_id)?;
+        run(
+            ctx,
+            None,
+            Command::PublishResults(ResultsPublished { assessment_id }),
+            idempotency_key,
+            vec![Affected::Assessment(assessment_id)],
         )
         .await
     }

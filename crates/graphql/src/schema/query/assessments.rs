@@ -121,6 +121,12 @@ impl AssessmentView {
         self.model().map(|a| a.title.clone())
     }
 
+    /// Whether families (guardians and the pupil) see its results: false once a teacher
+    /// withheld them (`withholdResults`), until `publishResults`.
+    async fn published(&self) -> Option<bool> {
+        self.model().map(|a| !a.withheld)
+    }
+
     async fn date(&self) -> Option<NaiveDate> {
         self.model().map(|a| a.date)
     }

@@ -282,6 +282,40 @@ fn attempts(w: &World) -> Vec<Attempt> {
         ("pupil", "recordAbsence", absence(b), fb),
         ("pupil", "assignHomework", homework(&s.class, &s.french), fb),
         ("pupil", "openClass", open_class.clone(), fb),
+        // Who decides when families see results: whoever may grade the assessment.
+        (
+            "teacher",
+            "withholdResults",
+            json!({"assessmentId": s.f1}),
+            None,
+        ),
+        (
+            "teacher",
+            "withholdResults",
+            json!({"assessmentId": s.m1}),
+            nf,
+        ),
+        (
+            "teacher",
+            "publishResults",
+            json!({"assessmentId": w.assessment_b}),
+            nf,
+        ),
+        (
+            "guardian",
+            "publishResults",
+            json!({"assessmentId": s.f1}),
+            fb,
+        ),
+        ("pupil", "publishResults", json!({"assessmentId": s.f1}), fb),
+        // As grades: the teachers of the subject, not the class's professeur principal.
+        ("pp", "publishResults", json!({"assessmentId": s.f1}), nf),
+        (
+            "admin",
+            "publishResults",
+            json!({"assessmentId": s.f1}),
+            None,
+        ),
         // The administrator: everything in the school.
         (
             "admin",
@@ -322,11 +356,21 @@ async fn every_mutation_is_allowed_in_scope_only_and_a_refusal_writes_nothing() 
         .nth(1)
         .and_then(|rest| rest.split("\n}").next())
         .expect("the mutation type");
+    let mut in_doc = false;
     for line in mutations.lines() {
-        let Some((name, _)) = line.trim().split_once('(') else {
+        // Descriptions: `"one line"` or a `"""` block over several lines.
+        let line = line.trim();
+        if line.starts_with("\"\"\"") {
+            in_doc = !(in_doc || line.len() > 3 && line.ends_with("\"\"\""));
+            continue;
+        }
+        if in_doc || line.starts_with('"') {
+            continue;
+        }
+        let Some((name, _)) = line.split_once('(') else {
             continue;
         };
-        if name.starts_with('"') || name.is_empty() {
+        if name.is_empty() {
             continue;
         }
         // Their own matrix, in `rgpd.rs` (they take a pupil id, not an input object).
