@@ -4,7 +4,7 @@
 
 use super::world::world;
 use crate::harness::Server;
-use crate::seed::{grade, run};
+use crate::seed::run;
 use serde_json::{json, Value};
 use std::time::Duration;
 use suivi_domain::Role;
