@@ -2,23 +2,33 @@
 //!
 //! Recorded in one place, `Services::pupil_view`, the door every read of a pupil's own
 //! file goes through (`pupil`, `pupilByExternalId`, `competencies`, `timeOnTask` by pupil,
-//! the `gradeRecorded` subscription). Guardians and pupils reading their own file are not
-//! journaled; class-level views (the conseil de classe table) are not journaled per pupil.
+//! the `gradeRecorded` subscription); an answer served again from the answer cache records
+//! its reads again. Guardians and pupils reading their own file are not journaled;
+//! class-level views (the conseil de classe table) are not journaled per pupil.
 //!
 //! It is kept beside the log, not in it: reads are not facts about a pupil's school work,
-//! and the log's event families are shared with every fold and the analytics. With an
-//! embedded store (`sqlite:PATH`) the journal is the append-only file `PATH.access.jsonl`
-//! (one JSON object per line, read back at start); with other stores it lives in memory
-//! for the life of the process. Administrators query it (`accessJournal`).
+//! and the log's event families are shared with every fold and the analytics. Where:
+//! - embedded store (`sqlite:PATH`): the append-only file `PATH.access.jsonl` (one JSON
+//!   object per line, read back at start);
+//! - PostgreSQL (`postgres://…`): the `access_journal` table of the same database
+//!   (migration 2), so that every server of the school writes one journal and queries
+//!   read what all of them wrote. A record is queued at once and written by a task in
+//!   order; a query first waits for what this process queued before it;
+//! - otherwise (`memory:`): in memory, for the life of the process.
+//!
+//! Administrators query it (`accessJournal`).
 
 use crate::identity::Identity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use suivi_domain::ids::PupilId;
 use suivi_domain::Role;
+use suivi_store::postgres::access::{AccessRow, AccessTable};
+use tokio::sync::{mpsc, oneshot};
 
 /// One read of a pupil's file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,26 +39,61 @@ pub struct AccessRecord {
     pub pupil_id: PupilId,
 }
 
+enum Queued {
+    Row(AccessRow),
+    /// Answered once every row queued before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+enum Keep {
+    Memory,
+    File(PathBuf, Mutex<std::fs::File>),
+    Postgres {
+        writes: mpsc::UnboundedSender<Queued>,
+        table: Arc<AccessTable>,
+    },
+}
+
 pub struct AccessJournal {
+    /// What this process recorded (and, for a file, read back): the journal itself for
+    /// memory and file journals; unused with PostgreSQL, whose table is the journal.
     records: Mutex<Vec<AccessRecord>>,
-    file: Option<(PathBuf, Mutex<std::fs::File>)>,
+    keep: Keep,
 }
 
 impl AccessJournal {
     pub fn in_memory() -> AccessJournal {
         AccessJournal {
             records: Mutex::new(Vec::new()),
-            file: None,
+            keep: Keep::Memory,
         }
     }
 
-    /// The journal file beside an embedded store, or in memory for other stores.
-    pub fn for_store(store_url: &str) -> std::io::Result<AccessJournal> {
+    /// The journal of a store: a file beside an embedded store, the table of a PostgreSQL
+    /// store, memory otherwise.
+    pub async fn for_store(store_url: &str) -> std::io::Result<AccessJournal> {
+        if store_url.starts_with("postgres://") || store_url.starts_with("postgresql://") {
+            let table = AccessTable::connect(store_url)
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            return Ok(AccessJournal::postgres(table));
+        }
         match store_url.strip_prefix("sqlite:") {
             Some(path) if !path.is_empty() && path != ":memory:" => {
                 AccessJournal::open(&PathBuf::from(format!("{path}.access.jsonl")))
             }
             _ => Ok(AccessJournal::in_memory()),
+        }
+    }
+
+    /// A journal in a PostgreSQL table; starts its writer task.
+    pub fn postgres(table: AccessTable) -> AccessJournal {
+        let table = Arc::new(table);
+        let (writes, queued) = mpsc::unbounded_channel();
+        tokio::spawn(write_rows(table.clone(), queued));
+        AccessJournal {
+            records: Mutex::new(Vec::new()),
+            keep: Keep::Postgres { writes, table },
         }
     }
 
@@ -70,7 +115,7 @@ impl AccessJournal {
             .open(path)?;
         Ok(AccessJournal {
             records: Mutex::new(records),
-            file: Some((path.to_owned(), Mutex::new(file))),
+            keep: Keep::File(path.to_owned(), Mutex::new(file)),
         })
     }
 
@@ -87,14 +132,28 @@ impl AccessJournal {
             actor: identity.actor().to_string(),
             pupil_id: pupil,
         };
-        if let Some((path, file)) = &self.file {
-            let line = match serde_json::to_string(&record) {
-                Ok(line) => line + "\n",
-                Err(_) => return,
-            };
-            let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(error) = file.write_all(line.as_bytes()).and_then(|_| file.flush()) {
-                tracing::error!(%error, path = %path.display(), pupil = %pupil, "the access journal could not be written");
+        match &self.keep {
+            Keep::Memory => {}
+            Keep::File(path, file) => {
+                let line = match serde_json::to_string(&record) {
+                    Ok(line) => line + "\n",
+                    Err(_) => return,
+                };
+                let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+                if let Err(error) = file.write_all(line.as_bytes()).and_then(|_| file.flush()) {
+                    tracing::error!(%error, path = %path.display(), pupil = %pupil, "the access journal could not be written");
+                }
+            }
+            Keep::Postgres { writes, .. } => {
+                let row = AccessRow {
+                    at: record.at,
+                    actor: record.actor,
+                    pupil,
+                };
+                if writes.send(Queued::Row(row)).is_err() {
+                    tracing::error!(pupil = %pupil, "the access journal's writer has stopped");
+                }
+                return;
             }
         }
         self.records
@@ -104,21 +163,69 @@ impl AccessJournal {
     }
 
     /// The latest records first, of one pupil or of all, since an instant.
-    pub fn query(
+    pub async fn query(
         &self,
         pupil: Option<PupilId>,
         since: Option<DateTime<Utc>>,
         limit: usize,
-    ) -> Vec<AccessRecord> {
+    ) -> Result<Vec<AccessRecord>, String> {
+        if let Keep::Postgres { writes, table } = &self.keep {
+            let (flushed, done) = oneshot::channel();
+            writes
+                .send(Queued::Flush(flushed))
+                .map_err(|_| "the access journal's writer has stopped".to_owned())?;
+            done.await
+                .map_err(|_| "the access journal's writer has stopped".to_owned())?;
+            let rows = table
+                .query(pupil, since, limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(rows
+                .into_iter()
+                .map(|r| AccessRecord {
+                    at: r.at,
+                    actor: r.actor,
+                    pupil_id: r.pupil,
+                })
+                .collect());
+        }
         let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        records
+        Ok(records
             .iter()
             .rev()
             .filter(|r| pupil.is_none_or(|p| r.pupil_id == p))
             .filter(|r| since.is_none_or(|s| r.at >= s))
             .take(limit)
             .cloned()
-            .collect()
+            .collect())
+    }
+}
+
+/// Writes queued rows in order, in batches of what is waiting, retrying a failed batch.
+async fn write_rows(table: Arc<AccessTable>, mut queued: mpsc::UnboundedReceiver<Queued>) {
+    while let Some(first) = queued.recv().await {
+        let mut rows = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next = Some(first);
+        while let Some(write) = next {
+            match write {
+                Queued::Row(row) => rows.push(row),
+                Queued::Flush(done) => flushes.push(done),
+            }
+            next = queued.try_recv().ok();
+        }
+        let mut attempt = 0;
+        while let Err(error) = table.append(&rows).await {
+            attempt += 1;
+            if attempt == 5 {
+                tracing::error!(%error, rows = rows.len(), "the access journal could not be written");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
     }
 }
 
@@ -137,24 +244,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn staff_reads_are_kept_across_a_restart_and_families_are_not_journaled() {
+    #[tokio::test]
+    async fn staff_reads_are_kept_across_a_restart_and_families_are_not_journaled() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("s.db").display());
         let pupil = PupilId(Uuid::now_v7());
         let teacher = who(Role::Teacher);
         {
-            let journal = AccessJournal::for_store(&url).unwrap();
+            let journal = AccessJournal::for_store(&url).await.unwrap();
             journal.record(&teacher, pupil);
             journal.record(&who(Role::Guardian), pupil);
             journal.record(&who(Role::Pupil), pupil);
         }
-        let journal = AccessJournal::for_store(&url).unwrap();
-        let records = journal.query(Some(pupil), None, 10);
+        let journal = AccessJournal::for_store(&url).await.unwrap();
+        let records = journal.query(Some(pupil), None, 10).await.unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].actor, teacher.actor().to_string());
         assert!(journal
             .query(Some(PupilId(Uuid::now_v7())), None, 10)
+            .await
+            .unwrap()
             .is_empty());
     }
 }

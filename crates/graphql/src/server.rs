@@ -564,12 +564,14 @@ pub async fn serve_with(
     let position = store.head().await?;
     tracing::info!(store = %config.store_url, position, "store opened");
 
-    let journal = AccessJournal::for_store(&config.store_url).map_err(|e| {
-        ServeError::Io(std::io::Error::other(format!(
-            "opening the access journal beside {}: {e}",
-            config.store_url
-        )))
-    })?;
+    let journal = AccessJournal::for_store(&config.store_url)
+        .await
+        .map_err(|e| {
+            ServeError::Io(std::io::Error::other(format!(
+                "opening the access journal beside {}: {e}",
+                config.store_url
+            )))
+        })?;
     let (services, shutdown) = start_services(store.clone(), journal).await?;
     let school = match school_to_serve(&services.projections, config.school) {
         Ok(school) => school,

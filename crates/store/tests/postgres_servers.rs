@@ -128,7 +128,7 @@ async fn a_schema_newer_than_this_binary_is_refused() {
     let name = format!("suivi_test_{}", uuid::Uuid::now_v7().simple());
     let url = format!("{}?schema={name}", base_url());
     let _guard = Schema { name: name.clone() };
-    assert_eq!(PostgresStore::migrate(&url).await.unwrap(), vec![1]);
+    assert_eq!(PostgresStore::migrate(&url).await.unwrap(), vec![1, 2]);
     assert_eq!(
         PostgresStore::migrate(&url).await.unwrap(),
         Vec::<i32>::new()
@@ -150,7 +150,7 @@ async fn a_schema_newer_than_this_binary_is_refused() {
         .unwrap()
         .to_string();
     assert!(
-        err.contains("version 99, newer than this suivi knows (up to 1)"),
+        err.contains("version 99, newer than this suivi knows (up to 2)"),
         "{err}"
     );
     let err = PostgresStore::migrate(&url).await.unwrap_err().to_string();

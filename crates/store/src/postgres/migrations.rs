@@ -14,10 +14,11 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event log, streams and key table",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event log, streams and key table",
+        sql: r#"
 CREATE TABLE streams (
     id      BIGSERIAL PRIMARY KEY,
     name    TEXT NOT NULL UNIQUE,
@@ -45,7 +46,22 @@ CREATE TABLE pupil_keys (
     key      BYTEA NOT NULL
 );
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "access journal",
+        sql: r#"
+-- Who on the staff opened which pupil's file, and when (kept beside the log, not in it).
+CREATE TABLE access_journal (
+    id       BIGSERIAL PRIMARY KEY,
+    at       TIMESTAMPTZ NOT NULL,
+    actor    TEXT NOT NULL,
+    pupil_id UUID NOT NULL
+);
+CREATE INDEX access_journal_pupil ON access_journal (pupil_id, at);
+"#,
+    },
+];
 
 pub fn checksum(sql: &str) -> String {
     Sha256::digest(sql.as_bytes())

@@ -13,6 +13,7 @@
 //! the new head to every server's listener connection; a reconnecting listener re-reads the
 //! head, and subscribers catch up with `read_all`, so no gap survives a reconnect.
 
+pub mod access;
 mod listen;
 pub mod migrations;
 mod writer;

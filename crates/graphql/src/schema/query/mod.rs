@@ -396,9 +396,18 @@ impl QueryRoot {
         let limit = crate::errors::narrow("limit", limit, 10_000usize)?.min(10_000);
         // The journal is kept beside the snapshot: an answer that read it is never reused.
         crate::answers::outside_snapshot();
-        Ok(services(ctx)?
+        let records = services(ctx)?
             .journal
             .query(pupil, since, limit)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "reading the access journal failed");
+                coded(
+                    crate::errors::UNAVAILABLE,
+                    "the access journal could not be read; try again",
+                )
+            })?;
+        Ok(records
             .into_iter()
             .map(|r| AccessRecordView {
                 at: r.at,
