@@ -119,6 +119,7 @@ impl Services {
         };
         let class = match target {
             ClassTarget::Assessment(a) => scope.assessment(&live, a)?,
+            ClassTarget::Session(s) => scope.session(&live, s)?,
             _ => scope.class(&live, class, kind, id)?,
         };
         let models = match as_of {

@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | administrator | the whole school | every command |
 //! | professeur principal | the classes they lead or teach, their pupils | as a teacher, and absences in the classes they lead |
-//! | teacher | the classes they teach, their pupils; grades of the subjects they teach there | assessments, grades, homework, quizzes in the (class, subject) pairs they teach; parcours, sessions (in their own name), absences and competencies in their classes |
+//! | teacher | the classes they teach, their pupils; grades of the subjects they teach there; the live board of their own sessions | assessments, grades, homework, quizzes in the (class, subject) pairs they teach; parcours, sessions (in their own name), absences and competencies in their classes |
 //! | guardian | the pupils linked to them (their file only) | nothing |
 //! | pupil | themself (their file only) | their own QCM attempts, deposits and parcours steps |
 //!
@@ -223,6 +223,25 @@ impl Scope {
                     Ok(class)
                 } else {
                     Err(unknown("assessment", assessment))
+                }
+            }
+            _ => Ok(class),
+        }
+    }
+
+    /// A class session's live board: its class's professeur principal and the teacher who
+    /// runs it; another teacher of the class gets the `NOT_FOUND` an unknown id gets.
+    pub fn session(&self, models: &ReadModels, session: SessionId) -> Result<ClassId, Error> {
+        let class = self.class(models, models.class_of_session(session), "session", session)?;
+        match &self.reach {
+            Reach::Staff { led, .. } if !led.contains(&class) => {
+                let theirs = models
+                    .session(session)
+                    .is_some_and(|s| s.teacher_id == TeacherId(self.identity.subject_id));
+                if theirs {
+                    Ok(class)
+                } else {
+                    Err(unknown("session", session))
                 }
             }
             _ => Ok(class),

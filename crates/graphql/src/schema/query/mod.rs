@@ -202,6 +202,8 @@ impl QueryRoot {
             .iter()
             .flat_map(|c| models.sessions_of(*c))
             .filter(|s| active.is_none_or(|a| a == s.ended_at.is_none()))
+            // A teacher lists the sessions whose board they may open (their own).
+            .filter(|s| scope.session(&models, s.session_id).is_ok())
             .copied()
             .collect();
         sessions.sort_by_key(|s| (std::cmp::Reverse(s.started_at), s.session_id));

@@ -68,7 +68,7 @@ fn class_reads(w: &World) -> Vec<(&'static str, &'static str, String, String)> {
         (
             "liveBoard",
             "query($id: ID!) { liveBoard(sessionId: $id) { session { id } } }",
-            w.session[0].clone(),
+            w.french_session.clone(),
             w.session[1].clone(),
         ),
     ]
@@ -235,7 +235,11 @@ async fn every_query_answers_in_scope_and_refuses_out_of_scope_without_a_hint() 
     let sessions = server
         .gql_as(teacher, "{ sessions { id } }", json!({}))
         .await;
-    assert_eq!(sessions["data"]["sessions"], json!([{"id": w.session[0]}]));
+    // Their own session only, not the head teacher's in the same class.
+    assert_eq!(
+        sessions["data"]["sessions"],
+        json!([{"id": w.french_session}])
+    );
     // The school's reference data and the log position are everyone's.
     for (role, token) in &tokens {
         let answer = server
@@ -345,5 +349,41 @@ async fn a_teacher_reads_only_the_assessments_of_their_subject() {
         refused["errors"][0]["message"],
         format!("unknown assessment {maths}")
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_teacher_watches_the_live_board_of_their_own_sessions_only() {
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let tokens: std::collections::HashMap<&str, String> = tokens(&server, &w).into_iter().collect();
+    let query = "query($id: ID!) { liveBoard(sessionId: $id) { session { id } } }";
+    // The head teacher's session in class A: theirs, and the administrator's; the French
+    // teacher of the class gets what an unknown session gets.
+    for role in ["pp", "admin"] {
+        let answer = server
+            .gql_as(&tokens[role], query, json!({"id": w.session[0]}))
+            .await;
+        assert_allowed(&answer, role);
+    }
+    let guess = id();
+    let guessed = server
+        .gql_as(&tokens["teacher"], query, json!({"id": guess}))
+        .await;
+    let refused = server
+        .gql_as(&tokens["teacher"], query, json!({"id": w.session[0]}))
+        .await;
+    assert_refused(
+        &refused,
+        "NOT_FOUND",
+        &w.session[0],
+        Some((&guessed, &guess)),
+        "teacher liveBoard of the head teacher's session",
+    );
+    // The head teacher leads class A: the French teacher's session there is theirs to see.
+    let answer = server
+        .gql_as(&tokens["pp"], query, json!({"id": w.french_session}))
+        .await;
+    assert_allowed(&answer, "pp liveBoard of the French teacher's session");
     server.stop().await;
 }

@@ -14,19 +14,21 @@ async fn subscriptions_are_checked_when_they_start_and_for_every_event() {
     let grades = "subscription($id: ID!) { gradeRecorded(pupilId: $id) { assessmentTitle score } }";
 
     // At subscribe time: in scope a first board; out of scope the error an unknown id gets.
-    for role in ["admin", "pp", "teacher"] {
+    for (role, session) in [
+        ("admin", &w.session[0]),
+        ("pp", &w.session[0]),
+        ("teacher", &w.french_session),
+    ] {
         let mut sub = server
-            .subscribe_as(&tokens[role], board, json!({"id": w.session[0]}))
+            .subscribe_as(&tokens[role], board, json!({"id": session}))
             .await;
         let data = sub.next_data().await;
-        assert_eq!(
-            data["liveBoard"]["session"]["id"],
-            json!(w.session[0]),
-            "{role}"
-        );
+        assert_eq!(data["liveBoard"]["session"]["id"], json!(session), "{role}");
     }
     for (role, session, expected) in [
         ("pp", &w.session[1], "NOT_FOUND"),
+        // Another teacher's session in their class.
+        ("teacher", &w.session[0], "NOT_FOUND"),
         ("teacher", &w.session[1], "NOT_FOUND"),
         ("guardian", &w.session[0], "FORBIDDEN"),
         ("pupil", &w.session[0], "FORBIDDEN"),

@@ -29,6 +29,8 @@ pub struct World {
     pub parcours: [String; 2],
     pub step: [String; 2],
     pub session: [String; 2],
+    /// A session the French teacher runs in class A (session[0] is the head teacher's).
+    pub french_session: String,
     pub other_class: String,
     pub other_pupil: String,
 }
@@ -52,6 +54,7 @@ pub async fn world(server: &Server) -> World {
         parcours: [id(), id()],
         step: [id(), id()],
         session: [id(), id()],
+        french_session: id(),
         other_class: id(),
         other_pupil: id(),
         s,
@@ -132,6 +135,7 @@ pub async fn world(server: &Server) -> World {
         .await;
         run(server, "startSession", json!({"id": w.session[i], "classId": class, "teacherId": teachers[i], "quizId": w.quiz[i], "parcoursId": w.parcours[i]})).await;
     }
+    run(server, "startSession", json!({"id": w.french_session, "classId": s.class, "teacherId": w.french_teacher, "quizId": w.quiz[0]})).await;
     other_school(server, &w).await;
     w
 }
