@@ -266,17 +266,11 @@ pub fn only_queries(request: &async_graphql::Request) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use suivi_domain::ids::SchoolId;
     use suivi_domain::Role;
     use uuid::Uuid;
 
     fn who(role: Role) -> Identity {
-        Identity {
-            role,
-            subject_id: Uuid::now_v7(),
-            school_id: SchoolId(Uuid::now_v7()),
-            within: Default::default(),
-        }
+        Identity::fresh(role)
     }
 
     fn basis(position: u64) -> Basis {

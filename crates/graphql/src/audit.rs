@@ -232,16 +232,10 @@ async fn write_rows(table: Arc<AccessTable>, mut queued: mpsc::UnboundedReceiver
 #[cfg(test)]
 mod tests {
     use super::*;
-    use suivi_domain::ids::SchoolId;
     use uuid::Uuid;
 
     fn who(role: Role) -> Identity {
-        Identity {
-            role,
-            subject_id: Uuid::now_v7(),
-            school_id: SchoolId(Uuid::now_v7()),
-            within: Default::default(),
-        }
+        Identity::fresh(role)
     }
 
     #[tokio::test]

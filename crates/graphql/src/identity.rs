@@ -55,6 +55,17 @@ impl Identity {
         }
     }
 
+    /// A new user (fresh id) of a new school with `role`, reaching what the log grants
+    /// it: for tests and tools.
+    pub fn fresh(role: Role) -> Identity {
+        Identity {
+            role,
+            subject_id: Uuid::now_v7(),
+            school_id: SchoolId(Uuid::now_v7()),
+            within: Within::default(),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor::User {
             id: self.subject_id,

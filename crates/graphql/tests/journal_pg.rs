@@ -1,7 +1,7 @@
 //! The access journal on PostgreSQL: what one server records, another reads, and it
 //! outlives both (the real server on 127.0.0.1, `SUIVI_PG_URL` to point elsewhere).
 
-use suivi_domain::ids::{PupilId, SchoolId};
+use suivi_domain::ids::PupilId;
 use suivi_domain::Role;
 use suivi_graphql::audit::AccessJournal;
 use suivi_graphql::Identity;
@@ -24,12 +24,7 @@ async fn drop_schema(name: &str) {
 }
 
 fn who(role: Role) -> Identity {
-    Identity {
-        role,
-        subject_id: Uuid::now_v7(),
-        school_id: SchoolId(Uuid::now_v7()),
-        within: Default::default(),
-    }
+    Identity::fresh(role)
 }
 
 #[tokio::test]

@@ -192,15 +192,8 @@ impl GradeMutations {
         input: WithholdResultsInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let assessment_id = parse_id("assessmentId", &input.assessment_id)?;
-        run(
-            ctx,
-            None,
-            Command::WithholdResults(ResultsWithheld { assessment_id }),
-            idempotency_key,
-            vec![Affected::Assessment(assessment_id)],
-        )
-        .await
+        let withhold = |assessment_id| Command::WithholdResults(ResultsWithheld { assessment_id });
+        results(ctx, &input.assessment_id, withhold, idempotency_key).await
     }
 
     /// Shows withheld results to families again.
@@ -210,14 +203,25 @@ impl GradeMutations {
         input: PublishResultsInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let assessment_id = parse_id("assessmentId", &input.assessment_id)?;
-        run(
-            ctx,
-            None,
-            Command::PublishResults(ResultsPublished { assessment_id }),
-            idempotency_key,
-            vec![Affected::Assessment(assessment_id)],
-        )
-        .await
+        let publish = |assessment_id| Command::PublishResults(ResultsPublished { assessment_id });
+        results(ctx, &input.assessment_id, publish, idempotency_key).await
     }
+}
+
+/// Withholds or publishes one assessment's results.
+async fn results(
+    ctx: &Context<'_>,
+    assessment_id: &ID,
+    command: impl FnOnce(AssessmentId) -> Command,
+    idempotency_key: Option<ID>,
+) -> Result<CommandResult> {
+    let assessment_id = parse_id("assessmentId", assessment_id)?;
+    run(
+        ctx,
+        None,
+        command(assessment_id),
+        idempotency_key,
+        vec![Affected::Assessment(assessment_id)],
+    )
+    .await
 }
