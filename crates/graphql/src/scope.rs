@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | administrator | the whole school | every command |
 //! | professeur principal | the classes they lead or teach, their pupils | as a teacher, and absences in the classes they lead |
-//! | teacher | the classes they teach, their pupils; grades of the subjects they teach there; the live board of their own sessions | assessments, grades, homework, quizzes in the (class, subject) pairs they teach; parcours, sessions (in their own name), absences and competencies in their classes |
+//! | teacher | the classes they teach, their pupils; grades, homework and quizzes of the subjects they teach there; the live board of their own sessions | assessments, grades, homework, quizzes in the (class, subject) pairs they teach; parcours, sessions (in their own name), absences and competencies in their classes |
 //! | guardian | the pupils linked to them (their file only) | nothing |
 //! | pupil | themself (their file only) | their own QCM attempts, deposits and parcours steps |
 //!
@@ -20,8 +20,8 @@
 //! does not exist (`NOT_FOUND`, the same message), so a refusal says nothing about what
 //! exists; an operation the role can never do is `FORBIDDEN` whatever its arguments.
 //!
-//! Within a class a teacher does not lead, grades are per subject: `Scope::visible` leaves
-//! out the assessments of the subjects they do not teach there, so the class dashboard,
+//! Within a class a teacher does not lead, grades, homework and quizzes are per subject:
+//! `Scope::visible` leaves out those of the subjects they do not teach there, so the class dashboard,
 //! the spider charts and a pupil's file show their subjects only (and no general average
 //! or profile, which would be made of the other subjects too).
 //!
@@ -249,8 +249,8 @@ impl Scope {
     }
 
     /// What of `models` the identity may read: a teacher sees, in a class they do not
-    /// lead, only the assessments of the subjects they teach there (and the figures made
-    /// of them; no general average, no profile); guardians and pupils see published
+    /// lead, only the assessments, homework and quizzes of the subjects they teach there
+    /// (and the figures made of them; no general average, no profile); guardians and pupils see published
     /// results only (not those a teacher withheld); administrators and professeurs
     /// principaux of the class see the models as they are. Every class-level and pupil-level read goes through it (`Services::class_view`,
     /// `Services::pupil_view`, the grade subscriptions).
@@ -263,20 +263,17 @@ impl Scope {
                 if !models.assessments().any(|a| a.withheld) {
                     return models;
                 }
-                return Arc::new(models.only_assessments(|a| !a.withheld, false));
+                return Arc::new(models.only_assessments(|a| !a.withheld));
             }
             Reach::Staff { led, taught } => (led, taught),
         };
         let mine = |class: ClassId, subject: SubjectId| {
             led.contains(&class) || taught.get(&class).is_some_and(|s| s.contains(&subject))
         };
-        let hides_some = models
-            .assessments()
-            .any(|a| !mine(a.class_id, a.subject_id));
-        if !hides_some {
-            return models;
+        match models.only_subjects(mine) {
+            Some(view) => Arc::new(view),
+            None => models,
         }
-        Arc::new(models.only_assessments(|a| mine(a.class_id, a.subject_id), true))
     }
 
     /// A pupil-level read: `NOT_FOUND` when the pupil is unknown or out of reach.

@@ -359,23 +359,14 @@ impl ReadModels {
 
     /// The same read models with only the assessments `keep` accepts: every figure computed
     /// from the result (averages, class means, spider charts) is as if the others had never
-    /// been scheduled. With `partial`, a class the filter took something from is marked
-    /// partial (no general average, no profile): for a view of some subjects only, not for
-    /// one of published results only. How a teacher sees only the subjects they teach.
-    pub fn only_assessments(
-        &self,
-        keep: impl Fn(&AssessmentModel) -> bool,
-        partial: bool,
-    ) -> ReadModels {
+    /// been scheduled. How families see published results only.
+    pub fn only_assessments(&self, keep: impl Fn(&AssessmentModel) -> bool) -> ReadModels {
         let mut view = self.clone();
-        let classes = Arc::make_mut(&mut view.classes);
-        for class in classes.values_mut() {
+        for class in Arc::make_mut(&mut view.classes).values_mut() {
             if class.assessments.values().all(|a| keep(a)) {
                 continue;
             }
-            let class = Arc::make_mut(class);
-            class.assessments.retain(|_, a| keep(a));
-            class.partial |= partial;
+            Arc::make_mut(class).assessments.retain(|_, a| keep(a));
         }
         view
     }

@@ -45,7 +45,7 @@ pub struct ClassModel {
     pub(crate) sessions: Map<SessionId, SessionInfo>,
     pub(crate) journal: Journal,
     /// Some subjects' assessments were left out of this view of the class
-    /// (`only_assessments`): figures across subjects (general averages, the profile)
+    /// (`only_subjects`): figures across subjects (general averages, the profile)
     /// would mislead and are not given.
     pub(crate) partial: bool,
 }
@@ -369,6 +369,40 @@ impl ReadModels {
     }
     pub fn class_of_session(&self, id: SessionId) -> Option<ClassId> {
         self.routes.sessions.get(&id).copied()
+    }
+}
+
+impl ReadModels {
+    /// A view of the classes through some subjects only (a teacher's): the assessments,
+    /// homework and quizzes of the subjects `mine(class, subject)` refuses are left out,
+    /// and a class that lost assessments is marked partial (no general average, no
+    /// profile: both would mix in the hidden subjects). `None` when nothing is hidden.
+    pub fn only_subjects(&self, mine: impl Fn(ClassId, SubjectId) -> bool) -> Option<ReadModels> {
+        let hides = |c: &ClassModel| {
+            c.assessments
+                .values()
+                .any(|a| !mine(a.class_id, a.subject_id))
+                || c.homework.values().any(|h| !mine(h.class_id, h.subject_id))
+                || c.quizzes.values().any(|q| !mine(q.class_id, q.subject_id))
+        };
+        if !self.classes.values().any(|c| hides(c)) {
+            return None;
+        }
+        let mut view = self.clone();
+        for class in Arc::make_mut(&mut view.classes).values_mut() {
+            if !hides(class) {
+                continue;
+            }
+            let class = Arc::make_mut(class);
+            let graded = class.assessments.len();
+            class
+                .assessments
+                .retain(|_, a| mine(a.class_id, a.subject_id));
+            class.partial |= class.assessments.len() != graded;
+            class.homework.retain(|_, h| mine(h.class_id, h.subject_id));
+            class.quizzes.retain(|_, q| mine(q.class_id, q.subject_id));
+        }
+        Some(view)
     }
 }
 

@@ -272,13 +272,16 @@ impl ClassView {
             .collect())
     }
 
-    /// Class sessions, latest first.
-    async fn sessions(&self) -> Vec<SessionView> {
-        self.models
+    /// Class sessions, latest first (a teacher's own, in a class they do not lead).
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionView>> {
+        let (live, scope) = crate::context::scope(ctx)?;
+        Ok(self
+            .models
             .sessions_of(self.class_id)
             .into_iter()
+            .filter(|s| scope.session(&live, s.session_id).is_ok())
             .map(|s| SessionView::new(self.models.clone(), *s))
-            .collect()
+            .collect())
     }
 
     /// Time the class's pupils spent on its quizzes and parcours.

@@ -113,3 +113,54 @@ async fn a_teachers_pupil_file_and_grade_feed_hold_their_subjects_only() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_teacher_sees_the_homework_quizzes_and_sessions_of_their_own_subjects_and_sessions() {
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let s = &w.s;
+    // Maths homework and a maths quiz in class A, besides the French ones of the world.
+    let due = chrono::Utc::now() + chrono::Duration::days(2);
+    run(&server, "assignHomework", json!({"classId": s.class, "subjectId": s.maths, "title": "DM fractions", "assignedOn": s.today, "dueAt": due})).await;
+    run(&server, "publishQuiz", json!({"classId": s.class, "subjectId": s.maths, "title": "QCM fractions", "questions": [{"prompt": "1/2 + 1/2 ?", "choices": ["1", "2"], "correctChoice": 0}]})).await;
+    let query = "query($name: String!) { class(name: $name) { \
+         homework { title } quizzes { title } sessions { id } } }";
+    let titles = |answer: &Value, field: &str| {
+        let mut t: Vec<String> = answer["data"]["class"][field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{field} in {answer}"))
+            .iter()
+            .map(|x| x["title"].as_str().expect("title").to_owned())
+            .collect();
+        t.sort();
+        t
+    };
+    let french = server.token(Role::Teacher, &w.french_teacher);
+    let theirs = server
+        .gql_as(&french, query, json!({"name": "2nde A"}))
+        .await;
+    assert_eq!(titles(&theirs, "homework"), vec!["DM"], "{theirs}");
+    assert_eq!(titles(&theirs, "quizzes"), vec!["QCM"], "{theirs}");
+    assert_eq!(
+        theirs["data"]["class"]["sessions"],
+        json!([{"id": w.french_session}])
+    );
+    let head = server.token(Role::HeadTeacher, &s.teacher);
+    let all = server.gql_as(&head, query, json!({"name": "2nde A"})).await;
+    assert_eq!(
+        titles(&all, "homework"),
+        vec!["DM", "DM fractions"],
+        "{all}"
+    );
+    assert_eq!(
+        titles(&all, "quizzes"),
+        vec!["QCM", "QCM fractions"],
+        "{all}"
+    );
+    assert_eq!(
+        all["data"]["class"]["sessions"].as_array().map(Vec::len),
+        Some(2),
+        "{all}"
+    );
+    server.stop().await;
+}
