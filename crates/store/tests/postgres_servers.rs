@@ -235,3 +235,67 @@ async fn a_dropped_store_closes_every_connection_it_opened_listener_included() {
         "connections still open 5 s after the store was dropped"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_read_ahead_are_served_only_when_a_query_now_would_return_them() {
+    let (store, _guard) = pg_support::fresh().await;
+    let positions = |page: &[suivi_domain::RecordedEvent]| -> Vec<u64> {
+        page.iter().map(|e| e.global_position).collect()
+    };
+    store
+        .append(
+            stream("a"),
+            ExpectedVersion::Any,
+            suivi_store::contract::events(0..10),
+        )
+        .await
+        .unwrap();
+    // A full page: the pages after 4, 8 and 12 are read ahead now ([9, 10] and nothing).
+    assert_eq!(
+        positions(&store.read_all(0, 4).await.unwrap()),
+        vec![1, 2, 3, 4]
+    );
+    // Five more events arrive before the reader asks for the next pages.
+    store
+        .append(
+            stream("b"),
+            ExpectedVersion::Any,
+            suivi_store::contract::events(10..15),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        positions(&store.read_all(4, 4).await.unwrap()),
+        vec![5, 6, 7, 8]
+    );
+    // The page read ahead after 8 came back short: it is read again, now full.
+    assert_eq!(
+        positions(&store.read_all(8, 4).await.unwrap()),
+        vec![9, 10, 11, 12]
+    );
+    assert_eq!(
+        positions(&store.read_all(12, 4).await.unwrap()),
+        vec![13, 14, 15]
+    );
+    assert!(store.read_all(15, 4).await.unwrap().is_empty());
+
+    // Two readers going through the log at once, in steps of 2 and 3, each see every
+    // position once, in order.
+    let (one, two) = tokio::join!(read_through(&store, 2), read_through(&store, 3));
+    let all: Vec<u64> = (1..=15).collect();
+    assert_eq!((one, two), (all.clone(), all));
+}
+
+async fn read_through(store: &Arc<dyn EventStore>, max: usize) -> Vec<u64> {
+    let mut seen = Vec::new();
+    loop {
+        let page = store
+            .read_all(seen.last().copied().unwrap_or(0), max)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            return seen;
+        }
+        seen.extend(page.iter().map(|e| e.global_position));
+    }
+}

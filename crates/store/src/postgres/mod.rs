@@ -123,17 +123,48 @@ pub struct PostgresStats {
 
 pub struct PostgresStore {
     jobs: mpsc::Sender<Job>,
-    readers: Vec<Client>,
-    /// `read_all`'s statement, prepared once on each reader: a catch-up or a rebuild reads
-    /// in many batches, and an unprepared query costs a second round trip per batch.
-    read_all_statements: Vec<Statement>,
-    next_reader: AtomicUsize,
+    readers: Arc<Readers>,
+    /// Pages of `read_all` read ahead, by the position they start after (see `read_all`).
+    ahead: std::sync::Mutex<Vec<(u64, usize, Ahead)>>,
     head: Arc<watch::Sender<u64>>,
     stats: Arc<PostgresStats>,
     /// Dropped with the store: the listener connection closes at once, not at the next
     /// notification.
     _listening: watch::Sender<()>,
 }
+
+/// The reader connections, each with `read_all`'s statement prepared once: a catch-up or
+/// a rebuild reads in many batches, and an unprepared query costs a second round trip per
+/// batch.
+struct Readers {
+    clients: Vec<Client>,
+    read_all: Vec<Statement>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    fn any(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len()
+    }
+
+    async fn page(&self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        let i = self.any();
+        let rows = self.clients[i]
+            .query(&self.read_all[i], &[&after, &limit])
+            .await
+            .map_err(pg)?;
+        rows.iter().map(decode_row).collect()
+    }
+}
+
+/// A page being read ahead on its own task.
+type Ahead = tokio::task::JoinHandle<Result<Vec<RecordedEvent>, StoreError>>;
+
+/// Pages read ahead of a reader going through the log page after page.
+const PAGES_AHEAD: u64 = (READERS - 1) as u64;
+const MAX_PAGES_AHEAD: usize = 2 * (READERS - 1);
 
 const READ_ALL: &str = "SELECT e.global_position, s.name, e.stream_version, e.event_id, \
      e.event_type, e.schema_version, e.occurred_at, e.recorded_at, e.school_id, e.actor, \
@@ -146,6 +177,15 @@ const SELECT_EVENT: &str =
      e.schema_version, e.occurred_at, e.recorded_at, e.school_id, e.actor, e.correlation_id, \
      e.causation_id, e.payload::text \
      FROM events e JOIN streams s ON s.id = e.stream_id";
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let pages = self.ahead.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (_, _, page) in pages.drain(..) {
+            page.abort();
+        }
+    }
+}
 
 impl PostgresStore {
     /// Applies missing migrations (`suivi migrate`).
@@ -171,9 +211,9 @@ impl PostgresStore {
         for _ in 1..READERS {
             readers.push(target.connect().await?);
         }
-        let mut read_all_statements = Vec::with_capacity(READERS);
+        let mut read_all = Vec::with_capacity(READERS);
         for reader in &readers {
-            read_all_statements.push(reader.prepare(READ_ALL).await.map_err(pg)?);
+            read_all.push(reader.prepare(READ_ALL).await.map_err(pg)?);
         }
         let stats = Arc::new(PostgresStats::default());
         let writer_client = target.connect().await?;
@@ -189,9 +229,12 @@ impl PostgresStore {
         listen::spawn(target, &head, stop).await?;
         Ok(PostgresStore {
             jobs,
-            readers,
-            read_all_statements,
-            next_reader: AtomicUsize::new(0),
+            readers: Arc::new(Readers {
+                clients: readers,
+                read_all,
+                next: AtomicUsize::new(0),
+            }),
+            ahead: std::sync::Mutex::new(Vec::new()),
             head,
             stats,
             _listening: listening,
@@ -203,8 +246,7 @@ impl PostgresStore {
     }
 
     fn reader(&self) -> &Client {
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        &self.readers[i]
+        &self.readers.clients[self.readers.any()]
     }
 }
 
@@ -274,15 +316,48 @@ impl EventStore for PostgresStore {
         rows.iter().map(decode_row).collect()
     }
 
+    /// A reader going through the log page after page (a catch-up, a rebuild) gets its
+    /// next pages read ahead, in parallel on the other reader connections. Positions have
+    /// no gap (see the module), so after a full page of `max` events from `after`, the
+    /// next pages start after `after + max`, `after + 2 max`…, known before they are read.
+    /// A page read ahead is served only if it came back full: then it is exactly what a
+    /// query now would return, the log below the head never changing. A short one (near
+    /// the head) is dropped and the page read again.
     async fn read_all(&self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let limit = i64::try_from(max).unwrap_or(i64::MAX);
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        let rows = self.readers[i]
-            .query(&self.read_all_statements[i], &[&after, &limit])
-            .await
-            .map_err(pg)?;
-        rows.iter().map(decode_row).collect()
+        let ahead = {
+            let mut pages = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+            pages
+                .iter()
+                .position(|(a, m, _)| *a == after && *m == max)
+                .map(|i| pages.remove(i).2)
+        };
+        let read_ahead = match ahead {
+            Some(page) => page.await.ok().and_then(Result::ok),
+            None => None,
+        };
+        let page = match read_ahead {
+            Some(page) if page.len() == max => page,
+            _ => self.readers.page(after, max).await?,
+        };
+        if page.len() == max && max > 0 {
+            let mut pages = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+            let step = max as u64;
+            for k in 1..=PAGES_AHEAD {
+                let from = after + k * step;
+                if pages.iter().any(|(a, m, _)| *a == from && *m == max) {
+                    continue;
+                }
+                let readers = self.readers.clone();
+                let task = tokio::spawn(async move { readers.page(from, max).await });
+                pages.push((from, max, task));
+            }
+            // Two readings at once (the gateway and the projections at start) each keep
+            // theirs; pages of a reading that stopped are dropped, oldest first.
+            while pages.len() > MAX_PAGES_AHEAD {
+                pages.remove(0).2.abort();
+            }
+        }
+        Ok(page)
     }
 
     async fn find_event(&self, event_id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
