@@ -33,7 +33,7 @@ use axum::body::Bytes;
 use chrono::{NaiveDate, Utc};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use suivi_domain::ids::PupilId;
@@ -137,6 +137,7 @@ struct Entries {
     bytes: usize,
 }
 
+/// Counts since the server started.
 #[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnswerStats {
     pub hits: u64,
@@ -148,7 +149,9 @@ pub struct AnswerCache {
     enabled: bool,
     max_age: Duration,
     entries: Mutex<Entries>,
-    stats: Mutex<AnswerStats>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    kept: AtomicU64,
 }
 
 impl AnswerCache {
@@ -159,7 +162,9 @@ impl AnswerCache {
             enabled,
             max_age,
             entries: Mutex::default(),
-            stats: Mutex::default(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            kept: AtomicU64::new(0),
         }
     }
 
@@ -168,11 +173,11 @@ impl AnswerCache {
     }
 
     pub fn stats(&self) -> AnswerStats {
-        *self.stats.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn count(&self, f: impl FnOnce(&mut AnswerStats)) {
-        f(&mut self.stats.lock().unwrap_or_else(|e| e.into_inner()));
+        AnswerStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            kept: self.kept.load(Ordering::Relaxed),
+        }
     }
 
     /// The kept answer to `body` from `who`, if it still holds on `basis`.
@@ -204,10 +209,11 @@ impl AnswerCache {
         let fresh = found.filter(|a| {
             a.made.elapsed() < self.max_age && a.day.is_none_or(|d| d == Utc::now().date_naive())
         });
-        self.count(|s| match fresh {
-            Some(_) => s.hits += 1,
-            None => s.misses += 1,
-        });
+        match fresh {
+            Some(_) => &self.hits,
+            None => &self.misses,
+        }
+        .fetch_add(1, Ordering::Relaxed);
         fresh
     }
 
@@ -246,15 +252,15 @@ impl AnswerCache {
             }),
         );
         drop(entries);
-        self.count(|s| s.kept += 1);
+        self.kept.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// Whether a request body may be kept: one operation (not a batch) whose document holds
-/// only queries. Parsed only after a miss, once per kept answer.
-pub fn only_queries(request: &async_graphql::Request) -> bool {
+/// Whether a request's document holds only queries. Parsed through the request, which
+/// keeps the document for its execution: a query is parsed once either way.
+pub fn only_queries(request: &mut async_graphql::Request) -> bool {
     use async_graphql::parser::types::OperationType;
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
     document
@@ -399,17 +405,19 @@ mod tests {
     #[test]
     fn only_query_documents_may_be_kept() {
         let q = |s: &str| async_graphql::Request::new(s);
-        assert!(only_queries(&q("{ school { id } }")));
-        assert!(only_queries(&q(
+        assert!(only_queries(&mut q("{ school { id } }")));
+        assert!(only_queries(&mut q(
             "query A { school { id } } query B { classes { id } }"
         )));
-        assert!(!only_queries(&q(
+        assert!(!only_queries(&mut q(
             "mutation { erasePupil(pupilId: \"x\") { keyDestroyed } }"
         )));
-        assert!(!only_queries(&q(
+        assert!(!only_queries(&mut q(
             "query A { school { id } } mutation B { x }"
         )));
-        assert!(!only_queries(&q("subscription { events { position } }")));
-        assert!(!only_queries(&q("{ unclosed")));
+        assert!(!only_queries(&mut q(
+            "subscription { events { position } }"
+        )));
+        assert!(!only_queries(&mut q("{ unclosed")));
     }
 }

@@ -358,7 +358,7 @@ async fn graphql_http(
         }
         return json_bytes(answer.body.clone());
     }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let mut batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(error) => {
             return bad_request(format!(
@@ -375,8 +375,12 @@ async fn graphql_http(
             ));
         }
     }
+    // One operation (not a batch) whose document holds only queries.
     let keepable = state.answers.enabled()
-        && matches!(&batch, BatchRequest::Single(request) if answers::only_queries(request));
+        && match &mut batch {
+            BatchRequest::Single(request) => answers::only_queries(request),
+            BatchRequest::Batch(_) => false,
+        };
     let trace = Arc::new(Trace::default());
     let execution = answers::traced(
         trace.clone(),
