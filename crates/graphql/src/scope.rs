@@ -260,10 +260,10 @@ impl Scope {
             // Families: published results only, and every figure made of them (the
             // averages a family sees are those of the published grades: not partial).
             Reach::Family(_) => {
-                if !models.assessments().any(|a| a.withheld) {
-                    return models;
-                }
-                return Arc::new(models.only_assessments(|a| !a.withheld));
+                return match models.only_assessments(|a| !a.withheld) {
+                    Some(view) => Arc::new(view),
+                    None => models,
+                };
             }
             Reach::Staff { led, taught } => (led, taught),
         };

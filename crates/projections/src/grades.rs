@@ -349,33 +349,12 @@ impl ReadModels {
             .map_or(100, |s| i128::from(s.coefficient.0 .0))
     }
 
-    /// The conseil de classe table of one class and period.
-    /// Every assessment of every class.
-    pub fn assessments(&self) -> impl Iterator<Item = &AssessmentModel> {
-        self.classes
-            .values()
-            .flat_map(|c| c.assessments.values().map(|a| a.as_ref()))
-    }
-
-    /// The same read models with only the assessments `keep` accepts: every figure computed
-    /// from the result (averages, class means, spider charts) is as if the others had never
-    /// been scheduled. How families see published results only.
-    pub fn only_assessments(&self, keep: impl Fn(&AssessmentModel) -> bool) -> ReadModels {
-        let mut view = self.clone();
-        for class in Arc::make_mut(&mut view.classes).values_mut() {
-            if class.assessments.values().all(|a| keep(a)) {
-                continue;
-            }
-            Arc::make_mut(class).assessments.retain(|_, a| keep(a));
-        }
-        view
-    }
-
     /// Whether some subjects' assessments were left out of this view of `class`.
     pub fn is_partial(&self, class: ClassId) -> bool {
         self.class_model(class).is_some_and(|c| c.partial)
     }
 
+    /// The conseil de classe table of one class and period.
     pub fn class_report(&self, class: ClassId, period: PeriodId) -> ClassReport {
         (*self.class_report_shared(class, period)).clone()
     }
@@ -396,11 +375,14 @@ impl ReadModels {
             }
         }
         // A view of some subjects only gives no general average (see `partial`).
-        let general: BTreeMap<PupilId, Ratio> = general
-            .into_iter()
-            .filter(|_| !self.is_partial(class))
-            .filter_map(|(p, w)| w.mean().map(|m| (p, m)))
-            .collect();
+        let general: BTreeMap<PupilId, Ratio> = if self.is_partial(class) {
+            BTreeMap::new()
+        } else {
+            general
+                .into_iter()
+                .filter_map(|(p, w)| w.mean().map(|m| (p, m)))
+                .collect()
+        };
         let order = self.subject_order(averages.keys().copied());
         let mut averages = averages;
         let subjects = order

@@ -373,34 +373,62 @@ impl ReadModels {
 }
 
 impl ReadModels {
+    /// The same read models with only the assessments `keep` accepts: every figure computed
+    /// from the result (averages, class means, spider charts) is as if the others had never
+    /// been scheduled. How families see published results only. `None` when nothing is
+    /// left out.
+    pub fn only_assessments(&self, keep: impl Fn(&AssessmentModel) -> bool) -> Option<ReadModels> {
+        self.narrowed(
+            |c| c.assessments.values().any(|a| !keep(a)),
+            |c| c.assessments.retain(|_, a| keep(a)),
+        )
+    }
+
     /// A view of the classes through some subjects only (a teacher's): the assessments,
     /// homework and quizzes of the subjects `mine(class, subject)` refuses are left out,
     /// and a class that lost assessments is marked partial (no general average, no
     /// profile: both would mix in the hidden subjects). `None` when nothing is hidden.
     pub fn only_subjects(&self, mine: impl Fn(ClassId, SubjectId) -> bool) -> Option<ReadModels> {
-        let hides = |c: &ClassModel| {
-            c.assessments
-                .values()
-                .any(|a| !mine(a.class_id, a.subject_id))
-                || c.homework.values().any(|h| !mine(h.class_id, h.subject_id))
-                || c.quizzes.values().any(|q| !mine(q.class_id, q.subject_id))
-        };
-        if !self.classes.values().any(|c| hides(c)) {
+        self.narrowed(
+            |c| {
+                c.assessments
+                    .values()
+                    .any(|a| !mine(a.class_id, a.subject_id))
+                    || c.homework.values().any(|h| !mine(h.class_id, h.subject_id))
+                    || c.quizzes.values().any(|q| !mine(q.class_id, q.subject_id))
+            },
+            |c| {
+                let graded = c.assessments.len();
+                c.assessments.retain(|_, a| mine(a.class_id, a.subject_id));
+                c.partial |= c.assessments.len() != graded;
+                c.homework.retain(|_, h| mine(h.class_id, h.subject_id));
+                c.quizzes.retain(|_, q| mine(q.class_id, q.subject_id));
+            },
+        )
+    }
+
+    /// A copy in which `narrow` changed the classes `hides` picks (their `Arc`s copied, the
+    /// others shared); `None` when it picks none. The copy's memo starts empty.
+    fn narrowed(
+        &self,
+        hides: impl Fn(&ClassModel) -> bool,
+        narrow: impl Fn(&mut ClassModel),
+    ) -> Option<ReadModels> {
+        let picked: Vec<ClassId> = self
+            .classes
+            .iter()
+            .filter(|(_, c)| hides(c))
+            .map(|(id, _)| *id)
+            .collect();
+        if picked.is_empty() {
             return None;
         }
         let mut view = self.clone();
-        for class in Arc::make_mut(&mut view.classes).values_mut() {
-            if !hides(class) {
-                continue;
+        let classes = Arc::make_mut(&mut view.classes);
+        for id in picked {
+            if let Some(class) = classes.get_mut(&id) {
+                narrow(Arc::make_mut(class));
             }
-            let class = Arc::make_mut(class);
-            let graded = class.assessments.len();
-            class
-                .assessments
-                .retain(|_, a| mine(a.class_id, a.subject_id));
-            class.partial |= class.assessments.len() != graded;
-            class.homework.retain(|_, h| mine(h.class_id, h.subject_id));
-            class.quizzes.retain(|_, q| mine(q.class_id, q.subject_id));
         }
         Some(view)
     }
