@@ -9,6 +9,7 @@ mod pg_support;
 use futures::StreamExt;
 use pg_support::{base_url, Schema};
 use rand::{rngs::StdRng, Rng, SeedableRng};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use suivi_store::contract::{event, stream};
@@ -238,51 +239,80 @@ async fn a_dropped_store_closes_every_connection_it_opened_listener_included() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_read_ahead_are_served_only_when_a_query_now_would_return_them() {
-    let (store, _guard) = pg_support::fresh().await;
+    let name = format!("suivi_test_{}", uuid::Uuid::now_v7().simple());
+    let url = format!("{}?schema={name}", base_url());
+    let _guard = Schema { name };
+    PostgresStore::migrate(&url).await.unwrap();
+    let store = Arc::new(PostgresStore::connect(&url).await.unwrap());
     let positions = |page: &[suivi_domain::RecordedEvent]| -> Vec<u64> {
         page.iter().map(|e| e.global_position).collect()
+    };
+    let counts = |s: &PostgresStore| {
+        (
+            s.stats().pages_read_ahead.load(Ordering::Relaxed),
+            s.stats().pages_served_ahead.load(Ordering::Relaxed),
+        )
+    };
+    let settled = |s: Arc<PostgresStore>| async move {
+        for _ in 0..200 {
+            if s.read_ahead_settled() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("pages read ahead did not come back within 2 s");
     };
     store
         .append(
             stream("a"),
             ExpectedVersion::Any,
-            suivi_store::contract::events(0..10),
+            suivi_store::contract::events(0..14),
         )
         .await
         .unwrap();
-    // A full page: the pages after 4, 8 and 12 are read ahead now ([9, 10] and nothing).
+    // One full page: a lookup, nothing read ahead.
     assert_eq!(
         positions(&store.read_all(0, 4).await.unwrap()),
         vec![1, 2, 3, 4]
     );
-    // Five more events arrive before the reader asks for the next pages.
-    store
-        .append(
-            stream("b"),
-            ExpectedVersion::Any,
-            suivi_store::contract::events(10..15),
-        )
-        .await
-        .unwrap();
+    assert_eq!(counts(&store), (0, 0));
+    // The next page: the reader is going through the log; the pages after 8, 12 and 16
+    // are read ahead ([9..12], [13, 14] and nothing) and come back.
     assert_eq!(
         positions(&store.read_all(4, 4).await.unwrap()),
         vec![5, 6, 7, 8]
     );
-    // The page read ahead after 8 came back short: it is read again, now full.
+    assert_eq!(counts(&store), (3, 0));
+    settled(store.clone()).await;
+    // Served: the page after 8 came back full.
     assert_eq!(
         positions(&store.read_all(8, 4).await.unwrap()),
         vec![9, 10, 11, 12]
     );
+    assert_eq!(counts(&store).1, 1);
+    // Three more events arrive; the page after 12 came back short ([13, 14]): it is read
+    // again, now full.
+    store
+        .append(
+            stream("b"),
+            ExpectedVersion::Any,
+            suivi_store::contract::events(14..17),
+        )
+        .await
+        .unwrap();
+    settled(store.clone()).await;
     assert_eq!(
         positions(&store.read_all(12, 4).await.unwrap()),
-        vec![13, 14, 15]
+        vec![13, 14, 15, 16]
     );
-    assert!(store.read_all(15, 4).await.unwrap().is_empty());
+    assert_eq!(counts(&store).1, 1, "the short page was not served");
+    assert_eq!(positions(&store.read_all(16, 4).await.unwrap()), vec![17]);
 
     // Two readers going through the log at once, in steps of 2 and 3, each see every
     // position once, in order.
+    let store: Arc<dyn EventStore> = store;
     let (one, two) = tokio::join!(read_through(&store, 2), read_through(&store, 3));
-    let all: Vec<u64> = (1..=15).collect();
+    let all: Vec<u64> = (1..=17).collect();
     assert_eq!((one, two), (all.clone(), all));
 }
 

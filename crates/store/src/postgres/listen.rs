@@ -33,7 +33,12 @@ pub(super) async fn spawn(
     let mut ready = Some(ready_tx);
     tokio::spawn(async move {
         loop {
-            match listen_once(&target, &head, &mut ready, &mut stop).await {
+            let result = listen_once(&target, &head, &mut ready, &mut stop).await;
+            // The store was dropped: the listener ends, quietly.
+            if head.strong_count() == 0 || stop.has_changed().is_err() {
+                return;
+            }
+            match result {
                 Ok(()) => tracing::warn!("postgres listener connection ended; reconnecting"),
                 Err(e) => {
                     if let Some(tx) = ready.take() {
@@ -42,9 +47,6 @@ pub(super) async fn spawn(
                     }
                     tracing::warn!(error = %e, "postgres listener failed; reconnecting")
                 }
-            }
-            if head.strong_count() == 0 || stop.has_changed().is_err() {
-                return;
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}

@@ -119,13 +119,17 @@ pub(crate) struct Job {
 pub struct PostgresStats {
     pub commits: AtomicU64,
     pub appends: AtomicU64,
+    /// `read_all` pages read ahead, and those of them served (see `read_all`).
+    pub pages_read_ahead: AtomicU64,
+    pub pages_served_ahead: AtomicU64,
 }
 
 pub struct PostgresStore {
     jobs: mpsc::Sender<Job>,
     readers: Arc<Readers>,
-    /// Pages of `read_all` read ahead, by the position they start after (see `read_all`).
-    ahead: std::sync::Mutex<Vec<(u64, usize, Ahead)>>,
+    /// Pages of `read_all` read ahead, and where readers are expected next (see
+    /// `read_all`).
+    ahead: std::sync::Mutex<ReadAhead>,
     head: Arc<watch::Sender<u64>>,
     stats: Arc<PostgresStats>,
     /// Dropped with the store: the listener connection closes at once, not at the next
@@ -162,15 +166,18 @@ impl Readers {
 /// A page being read ahead on its own task.
 type Ahead = tokio::task::JoinHandle<Result<Vec<RecordedEvent>, StoreError>>;
 
+#[derive(Default)]
+struct ReadAhead {
+    /// (after, max, page): pages being read ahead, oldest first.
+    pages: Vec<(u64, usize, Ahead)>,
+    /// (after, max) where a reader that just got a full page would go next: a reader that
+    /// does go there is going through the log, and gets pages read ahead from then on.
+    expected: Vec<(u64, usize)>,
+}
+
 /// Pages read ahead of a reader going through the log page after page.
 const PAGES_AHEAD: u64 = (READERS - 1) as u64;
 const MAX_PAGES_AHEAD: usize = 2 * (READERS - 1);
-
-const READ_ALL: &str = "SELECT e.global_position, s.name, e.stream_version, e.event_id, \
-     e.event_type, e.schema_version, e.occurred_at, e.recorded_at, e.school_id, e.actor, \
-     e.correlation_id, e.causation_id, e.payload::text \
-     FROM events e JOIN streams s ON s.id = e.stream_id \
-     WHERE e.global_position > $1 ORDER BY e.global_position LIMIT $2";
 
 const SELECT_EVENT: &str =
     "SELECT e.global_position, s.name, e.stream_version, e.event_id, e.event_type, \
@@ -180,8 +187,8 @@ const SELECT_EVENT: &str =
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        let pages = self.ahead.get_mut().unwrap_or_else(|e| e.into_inner());
-        for (_, _, page) in pages.drain(..) {
+        let ahead = self.ahead.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (_, _, page) in ahead.pages.drain(..) {
             page.abort();
         }
     }
@@ -213,7 +220,15 @@ impl PostgresStore {
         }
         let mut read_all = Vec::with_capacity(READERS);
         for reader in &readers {
-            read_all.push(reader.prepare(READ_ALL).await.map_err(pg)?);
+            read_all.push(
+                reader
+                    .prepare(&format!(
+                        "{SELECT_EVENT} WHERE e.global_position > $1 \
+                         ORDER BY e.global_position LIMIT $2"
+                    ))
+                    .await
+                    .map_err(pg)?,
+            );
         }
         let stats = Arc::new(PostgresStats::default());
         let writer_client = target.connect().await?;
@@ -234,7 +249,7 @@ impl PostgresStore {
                 read_all,
                 next: AtomicUsize::new(0),
             }),
-            ahead: std::sync::Mutex::new(Vec::new()),
+            ahead: std::sync::Mutex::default(),
             head,
             stats,
             _listening: listening,
@@ -243,6 +258,12 @@ impl PostgresStore {
 
     pub fn stats(&self) -> &PostgresStats {
         &self.stats
+    }
+
+    /// Whether every page being read ahead has come back (tests wait for it).
+    pub fn read_ahead_settled(&self) -> bool {
+        let state = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        state.pages.iter().all(|(_, _, page)| page.is_finished())
     }
 
     fn reader(&self) -> &Client {
@@ -317,45 +338,72 @@ impl EventStore for PostgresStore {
     }
 
     /// A reader going through the log page after page (a catch-up, a rebuild) gets its
-    /// next pages read ahead, in parallel on the other reader connections. Positions have
-    /// no gap (see the module), so after a full page of `max` events from `after`, the
-    /// next pages start after `after + max`, `after + 2 max`…, known before they are read.
-    /// A page read ahead is served only if it came back full: then it is exactly what a
-    /// query now would return, the log below the head never changing. A short one (near
-    /// the head) is dropped and the page read again.
+    /// next pages read ahead, in parallel on the reader connections: a reader whose call
+    /// starts where its last full page ended is going through the log, and the pages after
+    /// this one are read as it folds this one (positions have no gap, so they start after
+    /// `last`, `last + max`…). A single lookup (a full page and no next call) costs no
+    /// extra query. A page read ahead is served only if it came back full: then it is
+    /// exactly what a query now would return, the log below the head never changing. A
+    /// short one (near the head) is dropped and the page read again.
     async fn read_all(&self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let ahead = {
-            let mut pages = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
-            pages
+        let (ahead, going_through) = {
+            let mut state = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+            let page = state
+                .pages
                 .iter()
                 .position(|(a, m, _)| *a == after && *m == max)
-                .map(|i| pages.remove(i).2)
+                .map(|i| state.pages.remove(i).2);
+            let expected = state
+                .expected
+                .iter()
+                .position(|e| *e == (after, max))
+                .map(|i| state.expected.remove(i))
+                .is_some();
+            let going_through = page.is_some() || expected;
+            (page, going_through)
         };
         let read_ahead = match ahead {
             Some(page) => page.await.ok().and_then(Result::ok),
             None => None,
         };
         let page = match read_ahead {
-            Some(page) if page.len() == max => page,
+            Some(page) if page.len() == max => {
+                self.stats
+                    .pages_served_ahead
+                    .fetch_add(1, Ordering::Relaxed);
+                page
+            }
             _ => self.readers.page(after, max).await?,
         };
-        if page.len() == max && max > 0 {
-            let mut pages = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
-            let step = max as u64;
-            for k in 1..=PAGES_AHEAD {
-                let from = after + k * step;
-                if pages.iter().any(|(a, m, _)| *a == from && *m == max) {
-                    continue;
-                }
-                let readers = self.readers.clone();
-                let task = tokio::spawn(async move { readers.page(from, max).await });
-                pages.push((from, max, task));
+        let Some(last) = page.last().map(|e| e.global_position) else {
+            return Ok(page);
+        };
+        if page.len() < max {
+            return Ok(page);
+        }
+        let mut state = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        if !going_through {
+            state.expected.push((last, max));
+            if state.expected.len() > MAX_PAGES_AHEAD {
+                state.expected.remove(0);
             }
-            // Two readings at once (the gateway and the projections at start) each keep
-            // theirs; pages of a reading that stopped are dropped, oldest first.
-            while pages.len() > MAX_PAGES_AHEAD {
-                pages.remove(0).2.abort();
+            return Ok(page);
+        }
+        let step = max as u64;
+        for k in 0..PAGES_AHEAD {
+            let from = last + k * step;
+            if state.pages.iter().any(|(a, m, _)| *a == from && *m == max) {
+                continue;
             }
+            let readers = self.readers.clone();
+            let task = tokio::spawn(async move { readers.page(from, max).await });
+            state.pages.push((from, max, task));
+            self.stats.pages_read_ahead.fetch_add(1, Ordering::Relaxed);
+        }
+        // Two readings at once (the gateway and the projections at start) each keep
+        // theirs; pages of a reading that stopped are dropped, oldest first.
+        while state.pages.len() > MAX_PAGES_AHEAD {
+            state.pages.remove(0).2.abort();
         }
         Ok(page)
     }
