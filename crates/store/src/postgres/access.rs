@@ -6,6 +6,7 @@ use super::{pg, Target};
 use crate::StoreError;
 use chrono::{DateTime, Utc};
 use suivi_domain::ids::PupilId;
+use tokio::sync::RwLock;
 use tokio_postgres::Client;
 
 /// One row: `actor` read `pupil`'s file at `at`.
@@ -16,9 +17,11 @@ pub struct AccessRow {
     pub pupil: PupilId,
 }
 
-/// A connection to the journal table of a migrated database.
+/// A connection to the journal table of a migrated database, opened again when it was
+/// lost (a restarted server, a network cut): a journal must not stop recording.
 pub struct AccessTable {
-    client: Client,
+    target: Target,
+    client: RwLock<Client>,
 }
 
 impl AccessTable {
@@ -27,7 +30,25 @@ impl AccessTable {
         let target = Target::parse(url)?;
         let client = target.connect().await?;
         super::migrations::require_current(&client).await?;
-        Ok(AccessTable { client })
+        Ok(AccessTable {
+            target,
+            client: RwLock::new(client),
+        })
+    }
+
+    /// The connection, opened again first if it was closed.
+    async fn client(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Client>, StoreError> {
+        {
+            let client = self.client.read().await;
+            if !client.is_closed() {
+                return Ok(client);
+            }
+        }
+        let mut client = self.client.write().await;
+        if client.is_closed() {
+            *client = self.target.connect().await?;
+        }
+        Ok(client.downgrade())
     }
 
     /// Appends rows in one statement.
@@ -38,7 +59,8 @@ impl AccessTable {
         let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
         let actor: Vec<&str> = rows.iter().map(|r| r.actor.as_str()).collect();
         let pupil: Vec<uuid::Uuid> = rows.iter().map(|r| r.pupil.0).collect();
-        self.client
+        self.client()
+            .await?
             .execute(
                 "INSERT INTO access_journal (at, actor, pupil_id) \
                  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::uuid[])",
@@ -58,7 +80,8 @@ impl AccessTable {
     ) -> Result<Vec<AccessRow>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
-            .client
+            .client()
+            .await?
             .query(
                 "SELECT at, actor, pupil_id FROM access_journal \
                  WHERE ($1::uuid IS NULL OR pupil_id = $1) AND ($2::timestamptz IS NULL OR at >= $2) \
