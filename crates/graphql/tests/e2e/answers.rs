@@ -96,6 +96,7 @@ async fn a_served_staff_read_is_journaled_and_the_journal_is_never_served_stale(
     let file = "query($id: ID!) { pupil(id: $id) { displayName average } }";
     let journal = "query($p: ID) { accessJournal(pupilId: $p) { actor pupilId } }";
 
+    let (hits, _, _) = stats(&server).await;
     let mut seen = Vec::new();
     for _ in 0..3 {
         let answer = server.gql_as(&head, file, json!({"id": pupil})).await;
@@ -108,6 +109,8 @@ async fn a_served_staff_read_is_journaled_and_the_journal_is_never_served_stale(
         seen.push(records["accessJournal"].as_array().expect("list").len());
     }
     assert_eq!(seen, vec![1, 2, 3]);
+    // The second and third file reads were served (the journal reads never are).
+    assert_eq!(stats(&server).await.0, hits + 2);
     server.stop().await;
 }
 
@@ -126,7 +129,13 @@ async fn an_erasure_is_seen_at_once_though_the_log_did_not_move() {
             .clone()
     };
     server.ok(DASHBOARD, vars.clone()).await;
+    let (hits, _, _) = stats(&server).await;
     let before = server.ok(DASHBOARD, vars.clone()).await;
+    assert_eq!(
+        stats(&server).await.0,
+        hits + 1,
+        "the name was served from the cache"
+    );
     assert_eq!(name_of_c(&before), "DUBOIS Chloé");
     let head = server.head().await;
     server

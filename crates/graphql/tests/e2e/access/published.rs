@@ -42,7 +42,7 @@ async fn withheld_results_reach_families_only_once_published() {
     let mut feed = server
         .subscribe_as(
             &guardian,
-            r#"subscription($p: ID!) { gradeRecorded(pupilId: $p) { assessmentTitle score } }"#,
+            r#"subscription($p: ID!) { gradeRecorded(pupilId: $p) { assessmentTitle score position } }"#,
             json!({"p": a}),
         )
         .await;
@@ -89,11 +89,13 @@ async fn withheld_results_reach_families_only_once_published() {
         .is_none());
 
     // Published: the family sees 11, the feed pushes it, the average comes back.
-    run(&server, "publishResults", json!({"assessmentId": s.f1})).await;
+    let published = run(&server, "publishResults", json!({"assessmentId": s.f1})).await;
     let data = feed.next_data().await;
+    // Pushed at the publication, not at the correction (a leak would carry the same
+    // title and score, at the correction's position).
     assert_eq!(
         data["gradeRecorded"],
-        json!({"assessmentTitle": "Dissertation", "score": "11"})
+        json!({"assessmentTitle": "Dissertation", "score": "11", "position": published["position"]})
     );
     let after = server.gql_as(&guardian, FILE, json!({"id": a})).await;
     assert_eq!(
