@@ -108,6 +108,17 @@ impl Server {
     }
 }
 
+/// A run that fails early (`?`) must not leave its server running: killed on drop (a
+/// no-op once `stop` or `kill9` has reaped it).
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// One keep-alive HTTP/1.1 connection (axum answers with a Content-Length).
 struct Http {
     reader: BufReader<TcpStream>,
