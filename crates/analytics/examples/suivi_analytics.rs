@@ -58,11 +58,11 @@ async fn load(
         }
         let event: suivi_domain::NewEvent = serde_json::from_str(&line)?;
         let stream = event.decode()?.stream(event.school_id);
-        batch.push(AppendRequest {
+        batch.push(AppendRequest::new(
             stream,
-            expected: ExpectedVersion::Any,
-            events: vec![event],
-        });
+            ExpectedVersion::Any,
+            vec![event],
+        ));
         n += 1;
         if batch.len() >= 5_000 {
             store.append_all(std::mem::take(&mut batch)).await?;

@@ -167,6 +167,7 @@ pub async fn copy_log(
                         v => ExpectedVersion::Exact(v - 1),
                     },
                     events: vec![as_new(event)],
+                    keys: Vec::new(),
                 }),
             }
         }

@@ -11,6 +11,7 @@
 //! concurrent appends reach the store together and share its group commit.
 
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 use suivi_domain::envelope::Metadata;
@@ -125,12 +126,18 @@ impl Plan {
         self.events.push(event);
         match self.requests.last_mut() {
             Some(last) if last.stream == stream => last.events.push(new),
-            _ => self.requests.push(AppendRequest {
-                stream,
-                expected,
-                events: vec![new],
-            }),
+            _ => self
+                .requests
+                .push(AppendRequest::new(stream, expected, vec![new])),
         }
+    }
+
+    /// Stores `keys` in the same commit as the plan's events: only if they are written.
+    fn with_keys(mut self, keys: Vec<(PupilId, PupilKey)>) -> Self {
+        if let Some(first) = self.requests.first_mut() {
+            first.keys = keys;
+        }
+        self
     }
 }
 
@@ -212,6 +219,20 @@ impl Gateway {
         command: Command,
         event_id: EventId,
     ) -> Result<Executed, CommandError> {
+        self.execute_keyed(meta, command, event_id, Vec::new())
+            .await
+    }
+
+    /// As `execute_with_id`, storing pupils' data `keys` in the same commit as the
+    /// command's events: a refused command (or a retry answered from the log) writes no
+    /// key, so it can neither replace a registered pupil's key nor bring an erased one back.
+    pub async fn execute_keyed(
+        &self,
+        meta: &Metadata,
+        command: Command,
+        event_id: EventId,
+        keys: Vec<(PupilId, PupilKey)>,
+    ) -> Result<Executed, CommandError> {
         let mut last_stream = None;
         for _ in 0..MAX_RETRIES {
             let plan = {
@@ -241,7 +262,7 @@ impl Gateway {
                     let expected = model.expected(&stream);
                     plan.push(stream, expected, new, event);
                 }
-                plan
+                plan.with_keys(keys.clone())
             };
             last_stream = plan.requests.first().map(|r| r.stream.clone());
             match self.store.append_all(plan.requests).await {
@@ -282,7 +303,10 @@ impl Gateway {
         let Some(first) = self.store.find_event(event_id).await? else {
             return Ok(None);
         };
-        if first.school_id != meta.school_id || first.actor != meta.actor {
+        // The key names one command: the same key with another command or other arguments
+        // (another fingerprint, see `fingerprint`) is a key reused, whoever sends it.
+        let other_command = meta.causation_id.is_some() && first.causation_id != meta.causation_id;
+        if first.school_id != meta.school_id || first.actor != meta.actor || other_command {
             return Err(StoreError::IdempotencyMismatch { event_id }.into());
         }
         let decode = |recorded: &suivi_domain::RecordedEvent| {
@@ -315,6 +339,16 @@ impl Gateway {
         &self,
         commands: Vec<(Metadata, Command)>,
     ) -> Result<Executed, BatchError> {
+        self.execute_batch_keyed(commands, Vec::new()).await
+    }
+
+    /// As `execute_batch`, storing pupils' data `keys` in the same commit (the keys of the
+    /// pupils the batch registers): all or nothing, keys included.
+    pub async fn execute_batch_keyed(
+        &self,
+        commands: Vec<(Metadata, Command)>,
+        keys: Vec<(PupilId, PupilKey)>,
+    ) -> Result<Executed, BatchError> {
         let fail = |index, error: CommandError| BatchError { index, error };
         let mut model = self.model.lock().await;
         self.catch_up(&mut model).await.map_err(|e| fail(0, e))?;
@@ -334,7 +368,9 @@ impl Gateway {
             }
         }
         drop(model);
-        self.commit(plan).await.map_err(|e| fail(0, e))
+        self.commit(plan.with_keys(keys))
+            .await
+            .map_err(|e| fail(0, e))
     }
 
     /// Appends events recorded elsewhere (an export, another store), each checked by the
@@ -394,9 +430,9 @@ impl Gateway {
         })
     }
 
-    /// Registers a pupil: mints their data key, stores it in the key table, seals the
-    /// identity with it, then decides `RegisterPupil`. The key is stored first, so an
-    /// acknowledged pupil always has a key (an orphan key from a refused command is harmless).
+    /// Registers a pupil: mints their data key, seals the identity with it, and decides
+    /// `RegisterPupil`; the key reaches the key table in the same commit as the event, so
+    /// an acknowledged pupil always has a key and a refused registration writes none.
     pub async fn register_pupil(
         &self,
         meta: &Metadata,
@@ -404,15 +440,26 @@ impl Gateway {
         external_id: String,
         identity: &PupilIdentity,
     ) -> Result<Executed, CommandError> {
-        let (key, nonce) = fresh_key_material();
-        self.store.put_key(pupil_id, key.clone()).await?;
-        let command = Command::RegisterPupil(PupilRegistered {
-            pupil_id,
-            external_id,
-            identity: seal(&key, nonce, pupil_id, identity),
-        });
-        self.execute(meta, command).await
+        let (command, key) = sealed_registration(pupil_id, external_id, identity);
+        self.execute_keyed(meta, command, EventId::new_v7(), vec![(pupil_id, key)])
+            .await
     }
+}
+
+/// A `RegisterPupil` command with the identity sealed under a fresh key, and that key (to
+/// be stored with the event: `execute_keyed`, `execute_batch_keyed`).
+pub fn sealed_registration(
+    pupil_id: PupilId,
+    external_id: String,
+    identity: &PupilIdentity,
+) -> (Command, PupilKey) {
+    let (key, nonce) = fresh_key_material();
+    let command = Command::RegisterPupil(PupilRegistered {
+        pupil_id,
+        external_id,
+        identity: seal(&key, nonce, pupil_id, identity),
+    });
+    (command, key)
 }
 
 fn plan_push(
@@ -433,6 +480,18 @@ fn plan_push(
     };
     versions.insert(stream.clone(), current.unwrap_or(0) + 1);
     plan.push(stream, expected, new, event);
+}
+
+/// The fingerprint of a request as its sender sent it (a mutation and its arguments): a
+/// UUID made of the first 16 bytes of the SHA-256 of its JSON. A command sent with an
+/// idempotency key carries it as the causation id of its events, so a retry (same
+/// fingerprint) is told from another command sent with the same key.
+pub fn fingerprint(sent: &impl serde::Serialize) -> EventId {
+    let json = serde_json::to_vec(sent).unwrap_or_default();
+    let digest = Sha256::digest(&json);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    EventId(uuid::Builder::from_custom_bytes(bytes).into_uuid())
 }
 
 /// A fresh pupil key and nonce from the OS's CSPRNG.

@@ -150,15 +150,22 @@ impl ReadModels {
         };
         for logged in model.journal.visible(self.as_of) {
             match &logged.event {
-                Event::QuestionAnswered(e) if query.quiz.is_none_or(|q| q == e.quiz_id) => add(
-                    e.pupil_id,
-                    e.answered_at,
-                    Activity::Question {
-                        quiz_id: e.quiz_id,
-                        question_id: e.question_id,
-                    },
-                    u64::from(e.time_spent_ms),
-                ),
+                // Only the quizzes the view holds: a teacher's view leaves out the quizzes of
+                // the subjects they do not teach, and their answers with them.
+                Event::QuestionAnswered(e)
+                    if query.quiz.is_none_or(|q| q == e.quiz_id)
+                        && model.quizzes.contains_key(&e.quiz_id) =>
+                {
+                    add(
+                        e.pupil_id,
+                        e.answered_at,
+                        Activity::Question {
+                            quiz_id: e.quiz_id,
+                            question_id: e.question_id,
+                        },
+                        u64::from(e.time_spent_ms),
+                    )
+                }
                 Event::StepStarted(e) if query.parcours.is_none_or(|p| p == e.parcours_id) => {
                     starts.insert((e.parcours_id, e.pupil_id, e.step_id), e.at);
                 }

@@ -253,11 +253,11 @@ async fn a_catch_up_over_many_small_batches_equals_a_rebuild_and_skips_what_does
             events.push(odd.clone());
         }
         store
-            .append_all(vec![suivi_store::AppendRequest {
-                stream: recorded.stream.clone(),
-                expected: suivi_store::ExpectedVersion::Any,
+            .append_all(vec![suivi_store::AppendRequest::new(
+                recorded.stream.clone(),
+                suivi_store::ExpectedVersion::Any,
                 events,
-            }])
+            )])
             .await
             .expect("copied");
     }

@@ -150,11 +150,11 @@ fn batch(first: usize) -> Vec<AppendRequest> {
         let event = grade(assessment, n as u64, teacher, correlation);
         match requests.last_mut() {
             Some(last) if last.stream == stream => last.events.push(event),
-            _ => requests.push(AppendRequest {
+            _ => requests.push(AppendRequest::new(
                 stream,
-                expected: ExpectedVersion::Any,
-                events: vec![event],
-            }),
+                ExpectedVersion::Any,
+                vec![event],
+            )),
         }
     }
     requests

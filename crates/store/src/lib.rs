@@ -1,7 +1,8 @@
 //! The event store port and its adapters.
 //!
 //! One async port (`EventStore`), several adapters: `memory` (tests), `sqlite` (the embedded
-//! default, one file, group commit). Every adapter passes the same contract suite
+//! default, one file, group commit), `postgres` (several servers on one database) and
+//! `kurrentdb` (cargo feature). Every adapter passes the same contract suite
 //! (`contract`). Subscriptions are written once, on top of the port (`subscription`).
 
 pub mod contract;
@@ -49,6 +50,21 @@ pub struct AppendRequest {
     pub stream: StreamName,
     pub expected: ExpectedVersion,
     pub events: Vec<NewEvent>,
+    /// Pupils' data keys stored in the key table in the same commit as these events (a
+    /// registration's key): written only if the events are, never by a refused or a
+    /// retried (already stored) request.
+    pub keys: Vec<(PupilId, PupilKey)>,
+}
+
+impl AppendRequest {
+    pub fn new(stream: StreamName, expected: ExpectedVersion, events: Vec<NewEvent>) -> Self {
+        AppendRequest {
+            stream,
+            expected,
+            events,
+            keys: Vec::new(),
+        }
+    }
 }
 
 /// Where an append landed. A retried append (same event ids) returns the first result.
@@ -109,11 +125,7 @@ pub trait EventStore: Send + Sync + 'static {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, StoreError> {
         let mut results = self
-            .append_all(vec![AppendRequest {
-                stream,
-                expected,
-                events,
-            }])
+            .append_all(vec![AppendRequest::new(stream, expected, events)])
             .await?;
         results
             .pop()

@@ -55,11 +55,18 @@ impl Inner {
         self.streams.get(stream).map(|v| v.len() as u64)
     }
 
-    fn append(&mut self, request: AppendRequest) -> Result<AppendResult, StoreError> {
+    /// Appends one request; the keys it carries go to `keys` to be stored with the commit
+    /// (not for a retry: its keys were stored the first time).
+    fn append(
+        &mut self,
+        request: AppendRequest,
+        keys: &mut Vec<(PupilId, PupilKey)>,
+    ) -> Result<AppendResult, StoreError> {
         let AppendRequest {
             stream,
             expected,
             events,
+            keys: request_keys,
         } = request;
         let Some(first) = events.first() else {
             return Err(StoreError::EmptyAppend(stream));
@@ -109,6 +116,7 @@ impl Inner {
                 payload: event.payload,
             });
         }
+        keys.extend(request_keys);
         let last = &self.events[self.events.len() - 1];
         Ok(AppendResult {
             stream_version: last.stream_version,
@@ -143,8 +151,9 @@ impl EventStore for MemoryStore {
         let mut inner = self.lock();
         let start = inner.events.len();
         let mut results = Vec::with_capacity(requests.len());
+        let mut keys = Vec::new();
         for request in requests {
-            match inner.append(request) {
+            match inner.append(request, &mut keys) {
                 Ok(result) => results.push(result),
                 Err(e) => {
                     inner.undo_to(start);
@@ -152,6 +161,7 @@ impl EventStore for MemoryStore {
                 }
             }
         }
+        inner.keys.extend(keys);
         let head = inner.events.len() as u64;
         // Published under the lock, so concurrent appends announce heads in order.
         self.head.send_if_modified(|h| {

@@ -7,12 +7,9 @@ use super::csv_grades;
 use super::grades_plan::{self, Input, Step};
 use super::{batch_failure, FileReport, Importer, LineError};
 use crate::progress;
-use anyhow::Context;
-use suivi_domain::events::PupilRegistered;
-use suivi_domain::identity::seal;
 use suivi_domain::ids::CorrelationId;
-use suivi_domain::{Actor, Command, Metadata};
-use suivi_projections::gateway::fresh_key_material;
+use suivi_domain::{Actor, Metadata};
+use suivi_projections::gateway::sealed_registration;
 
 pub(super) async fn import(
     importer: &mut Importer<'_>,
@@ -68,10 +65,10 @@ pub(super) async fn import(
     }
 
     let spinner = progress::spinner(importer.options.progress, "writing");
-    let store = importer.gateway.store().clone();
     let correlation = CorrelationId(uuid::Uuid::now_v7());
     let mut batch = Vec::with_capacity(plan.items.len());
     let mut lines = Vec::with_capacity(plan.items.len());
+    let mut keys = Vec::new();
     for item in plan.items {
         let command = match item.step {
             Step::Command(command) => command,
@@ -80,16 +77,10 @@ pub(super) async fn import(
                 external_id,
                 identity,
             } => {
-                let (key, nonce) = fresh_key_material();
-                store
-                    .put_key(pupil_id, key.clone())
-                    .await
-                    .with_context(|| format!("storing the data key of pupil {pupil_id}"))?;
-                Command::RegisterPupil(PupilRegistered {
-                    pupil_id,
-                    external_id,
-                    identity: seal(&key, nonce, pupil_id, &identity),
-                })
+                // The key is stored with the batch's events: a refused file leaves none.
+                let (command, key) = sealed_registration(pupil_id, external_id, &identity);
+                keys.push((pupil_id, key));
+                command
             }
         };
         let meta = Metadata {
@@ -102,7 +93,7 @@ pub(super) async fn import(
         lines.push(item.line);
         batch.push((meta, command));
     }
-    let result = importer.gateway.execute_batch(batch).await;
+    let result = importer.gateway.execute_batch_keyed(batch, keys).await;
     spinner.finish_and_clear();
     match result {
         Ok(executed) => report.record(&executed),

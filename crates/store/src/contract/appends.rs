@@ -13,11 +13,7 @@ use suivi_domain::{Actor, NewEvent, RecordedEvent, Role};
 use uuid::Uuid;
 
 fn request(name: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> AppendRequest {
-    AppendRequest {
-        stream: stream(name),
-        expected,
-        events,
-    }
+    AppendRequest::new(stream(name), expected, events)
 }
 
 fn conflict(name: &str, expected: ExpectedVersion, actual: Option<u64>) -> StoreError {

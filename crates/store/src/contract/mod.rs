@@ -52,6 +52,7 @@ macro_rules! contract_tests {
             subscription_catches_up_then_goes_live,
             subscriptions_see_every_event_once_under_concurrent_appends,
             keys_are_put_read_and_destroyed,
+            keys_travel_with_their_append_only,
             find_event_answers_by_id,
         );
     };

@@ -2,11 +2,12 @@
 //! the head, keys.
 
 use super::{event, events, ids, must_append, new_ids, result, stream, whole_log};
-use crate::{EventStore, ExpectedVersion};
+use crate::{AppendRequest, EventStore, ExpectedVersion, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use suivi_domain::identity::{PupilKey, KEY_LEN};
 use suivi_domain::ids::{EventId, PupilId};
+use suivi_domain::{NewEvent, StreamName};
 use uuid::Uuid;
 
 pub async fn positions_are_contiguous_from_one(store: Arc<dyn EventStore>) {
@@ -175,4 +176,85 @@ pub async fn find_event_answers_by_id(store: Arc<dyn EventStore>) {
         .unwrap_err();
     assert!(err.is_conflict());
     assert_eq!(store.find_event(refused[0].event_id).await.unwrap(), None);
+}
+
+/// Keys carried by an append are stored in its commit, and only then: a refused append
+/// (a conflict, or an id reused) writes no key and leaves an existing one as it was; a
+/// retried append does not store its keys again.
+pub async fn keys_travel_with_their_append_only(store: Arc<dyn EventStore>) {
+    let lea = PupilId(Uuid::from_u128(0x1ea));
+    let tom = PupilId(Uuid::from_u128(0x70));
+    let key = |seed: u8| PupilKey([seed; KEY_LEN]);
+    let keyed = |name: &str, expected, sent: Vec<NewEvent>, keys: Vec<(PupilId, PupilKey)>| {
+        let mut request = AppendRequest::new(StreamName::new(name), expected, sent);
+        request.keys = keys;
+        request
+    };
+    let sent = events(0..2);
+    store
+        .append_all(vec![keyed(
+            "school-1",
+            ExpectedVersion::NoStream,
+            sent[..1].to_vec(),
+            vec![(lea, key(1))],
+        )])
+        .await
+        .expect("the first registration is written");
+    assert_eq!(store.get_key(lea).await.unwrap(), Some(key(1)));
+    // A conflict: neither the event nor the key that came with it.
+    let refused = store
+        .append_all(vec![keyed(
+            "school-1",
+            ExpectedVersion::NoStream,
+            sent[1..].to_vec(),
+            vec![(lea, key(9)), (tom, key(2))],
+        )])
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::WrongExpectedVersion { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.get_key(lea).await.unwrap(),
+        Some(key(1)),
+        "lea's key kept"
+    );
+    assert_eq!(
+        store.get_key(tom).await.unwrap(),
+        None,
+        "no key for a refused append"
+    );
+    // The first append again (a retry): answered from the log, its keys not stored again.
+    let retried = store
+        .append_all(vec![keyed(
+            "school-1",
+            ExpectedVersion::NoStream,
+            sent[..1].to_vec(),
+            vec![(lea, key(7))],
+        )])
+        .await
+        .expect("a retry is answered");
+    assert_eq!(retried[0].last_position, 1);
+    assert_eq!(
+        store.get_key(lea).await.unwrap(),
+        Some(key(1)),
+        "a retry stores no key"
+    );
+    // An erased pupil stays erased: a refused append carrying their key puts nothing back.
+    assert!(store.destroy_key(lea).await.unwrap());
+    let refused = store
+        .append_all(vec![keyed(
+            "school-1",
+            ExpectedVersion::NoStream,
+            sent[1..].to_vec(),
+            vec![(lea, key(3))],
+        )])
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(
+        store.get_key(lea).await.unwrap(),
+        None,
+        "erased stays erased"
+    );
+    assert_eq!(store.head().await.unwrap(), 1);
 }

@@ -7,7 +7,7 @@ use super::envelope::{
 use super::index::backend;
 use super::{KurrentDbStore, INDEX_PATIENCE};
 use crate::rules::{check_expected, replayed};
-use crate::{AppendRequest, AppendResult, StoreError};
+use crate::{AppendRequest, AppendResult, EventStore, StoreError};
 use eventstore as es;
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
@@ -93,6 +93,14 @@ impl KurrentDbStore {
             self.write(&stream, &fresh).await?
         }
         .into_iter();
+        // KurrentDB has no transaction over two streams: a fresh request's keys are stored
+        // after its events, never before (a refused append must not replace a key). A crash
+        // in between leaves the new pupil's identity unreadable, never another's.
+        for request in &fresh {
+            for (pupil, key) in &request.keys {
+                self.put_key(*pupil, key.clone()).await?;
+            }
+        }
         results
             .into_iter()
             .map(|done| {

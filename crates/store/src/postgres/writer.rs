@@ -24,6 +24,7 @@ struct Statements {
     new_streams: Statement,
     insert: Statement,
     bump: Statement,
+    put_keys: Statement,
 }
 
 async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
@@ -62,6 +63,12 @@ async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
             .prepare(
                 "UPDATE streams s SET version = u.v \
                  FROM unnest($1::bigint[], $2::bigint[]) AS u(id, v) WHERE s.id = u.id",
+            )
+            .await?,
+        put_keys: client
+            .prepare(
+                "INSERT INTO pupil_keys (pupil_id, key) SELECT * FROM unnest($1::uuid[], $2::bytea[]) \
+                 ON CONFLICT (pupil_id) DO UPDATE SET key = EXCLUDED.key",
             )
             .await?,
     })
@@ -254,6 +261,9 @@ async fn append_job(
     };
     let mut bumps: HashMap<i64, i64> = HashMap::new();
     let mut rows = Rows::default();
+    // Keys of the requests written (not of retries), stored in the caller's savepoint.
+    let mut key_pupils: Vec<Uuid> = Vec::new();
+    let mut key_bytes: Vec<&[u8]> = Vec::new();
     for request in requests {
         if !none_stored {
             if let Some(result) = replayed(tx, st, request).await? {
@@ -293,6 +303,10 @@ async fn append_job(
         }
         bumps.insert(stream_id, version + n);
         streams.insert(request.stream.as_str().to_owned(), (stream_id, version + n));
+        for (pupil, key) in &request.keys {
+            key_pupils.push(pupil.0);
+            key_bytes.push(&key.0);
+        }
         results.push(AppendResult {
             stream_version: (version + n) as u64,
             first_position: (*position + 1) as u64,
@@ -304,6 +318,9 @@ async fn append_job(
     if !bumps.is_empty() {
         let (ids, versions): (Vec<i64>, Vec<i64>) = bumps.into_iter().unzip();
         tx.execute(&st.bump, &[&ids, &versions]).await?;
+    }
+    if !key_pupils.is_empty() {
+        tx.execute(&st.put_keys, &[&key_pupils, &key_bytes]).await?;
     }
     Ok(results)
 }

@@ -356,6 +356,10 @@ fn append(
         let n = request.events.len() as u64;
         conn.prepare_cached("UPDATE streams SET version = ?2 WHERE id = ?1")?
             .execute(params![stream_id, int(start_version + n)])?;
+        // In the caller's savepoint: a refused request rolls its keys back with its events.
+        for (pupil, key) in &request.keys {
+            put_key(conn, *pupil, key)?;
+        }
         results.push(AppendResult {
             stream_version: start_version + n,
             first_position: *position + 1,
