@@ -111,6 +111,12 @@ struct JwtArgs {
     /// PEM file of the identity provider's public key (RSA: RS256, EC P-256: ES256).
     #[arg(long, env = "SUIVI_JWT_PUBLIC_KEY", conflicts_with = "jwt_secret")]
     jwt_public_key: Option<PathBuf>,
+    /// The issuer (`iss`) every token must name.
+    #[arg(long, env = "SUIVI_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// The audience (`aud`) every token must name.
+    #[arg(long, env = "SUIVI_JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
 }
 
 #[derive(Args)]
@@ -475,6 +481,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         auth: suivi_graphql::AuthConfig {
             jwt_secret: args.jwt.jwt_secret,
             jwt_public_key: args.jwt.jwt_public_key,
+            jwt_issuer: args.jwt.jwt_issuer,
+            jwt_audience: args.jwt.jwt_audience,
         },
         introspection: args.introspection,
         write_burst: args.write_burst,

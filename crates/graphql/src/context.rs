@@ -124,9 +124,9 @@ impl Services {
         };
         let models = match as_of {
             Some(at) => Arc::new(live.as_of_class(class, at)),
-            None => live,
+            None => live.clone(),
         };
-        Ok((class, scope.visible(models)))
+        Ok((class, scope.visible(models, &live)))
     }
 
     /// The read models a pupil's file reads: live, or re-folded as of an instant. The
@@ -139,13 +139,25 @@ impl Services {
         as_of: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Arc<ReadModels>> {
         let (live, scope) = self.scope(identity);
-        scope.pupil(&live, pupil)?;
+        match as_of {
+            Some(at) => scope.pupil_on(&live, pupil, at.date_naive())?,
+            None => scope.pupil(&live, pupil)?,
+        }
+        self.journal_read(identity, pupil);
+        let models = match as_of {
+            Some(at) => Arc::new(live.as_of_pupil(pupil, at)),
+            None => live.clone(),
+        };
+        Ok(scope.visible(models, &live))
+    }
+
+    /// Records a staff member's read of a pupil's individual data in the access journal
+    /// (families' reads are not journaled), and marks the answer as holding it. Every path
+    /// that shows one pupil's data to staff comes here: `pupil_view`, a class's pupil rows,
+    /// a pupil's time on task in a class.
+    pub fn journal_read(&self, identity: &Identity, pupil: PupilId) {
         self.journal.record(identity, pupil);
         crate::answers::journaled(pupil);
-        Ok(scope.visible(match as_of {
-            Some(at) => Arc::new(live.as_of_pupil(pupil, at)),
-            None => live,
-        }))
     }
 
     /// "NOM Prénom" of a pupil, opened with their key; "Élève effacé" once erased.

@@ -16,6 +16,8 @@ pub const UNAVAILABLE: &str = "UNAVAILABLE";
 pub const RATE_LIMITED: &str = "RATE_LIMITED";
 pub const TIMEOUT: &str = "TIMEOUT";
 pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+/// A subscription ended because its identity no longer reaches what it follows.
+pub const SCOPE_LOST: &str = "SCOPE_LOST";
 
 /// An error with a message and a `code` extension.
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {

@@ -118,8 +118,17 @@ impl IdentitySource {
     /// a token becomes an identity: HTTP, the WebSocket upgrade and the WebSocket
     /// `connection_init` payload all come here.
     pub fn identify_header(&self, header: Option<&str>) -> Result<Identity, IdentityRejection> {
+        self.identify_bearer(header).map(|(identity, _)| identity)
+    }
+
+    /// As `identify_header`, with the instant the token expires (a fixed identity never
+    /// does): an open WebSocket closes then.
+    pub fn identify_bearer(
+        &self,
+        header: Option<&str>,
+    ) -> Result<(Identity, DateTime<Utc>), IdentityRejection> {
         match self {
-            IdentitySource::Fixed(identity) => Ok(identity.clone()),
+            IdentitySource::Fixed(identity) => Ok((identity.clone(), DateTime::<Utc>::MAX_UTC)),
             IdentitySource::Jwt { verifier, school } => {
                 let header = header.ok_or(TokenError::Missing)?;
                 let token = header
@@ -129,11 +138,11 @@ impl IdentitySource {
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
                     .ok_or(TokenError::NotBearer)?;
-                let identity = verifier.verify(token)?;
+                let (identity, until) = verifier.verify_until(token)?;
                 if identity.school_id != *school {
                     return Err(IdentityRejection::OtherSchool(identity.school_id));
                 }
-                Ok(identity)
+                Ok((identity, until))
             }
         }
     }
@@ -194,7 +203,7 @@ where
 /// A WebSocket upgrade's identity: from its header when it has one (a bad one is refused
 /// with 401), else `None` — browsers cannot set headers on a WebSocket, so the token then
 /// comes in the `connection_init` payload (`{"Authorization": "Bearer …"}`).
-pub struct UpgradeIdentity(pub Option<Identity>);
+pub struct UpgradeIdentity(pub Option<(Identity, DateTime<Utc>)>);
 
 impl<S> FromRequestParts<S> for UpgradeIdentity
 where
@@ -208,7 +217,13 @@ where
         if source.needs_token() && !parts.headers.contains_key(AUTHORIZATION) {
             return Ok(UpgradeIdentity(None));
         }
-        source.identify(parts).map(|i| UpgradeIdentity(Some(i)))
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or(""));
+        source
+            .identify_bearer(header)
+            .map(|bearer| UpgradeIdentity(Some(bearer)))
     }
 }
 

@@ -39,6 +39,14 @@ pub struct Claims {
     /// Scope ids (optional): the pupils a guardian's token is limited to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pupils: Option<Vec<Uuid>>,
+    /// Not before, seconds since the epoch (checked when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Issuer and audience (checked when the server is configured with them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 /// The role's name in tokens.
@@ -52,9 +60,9 @@ pub fn role_claim(role: Role) -> &'static str {
     }
 }
 
-/// A role named in a token or on the command line.
+/// A role named in a token or on the command line, matched exactly (`" admin "` is no role).
 pub fn parse_role(text: &str) -> Result<Role, String> {
-    match text.trim() {
+    match text {
         "administrator" | "admin" => Ok(Role::Admin),
         "professeur_principal" | "head_teacher" => Ok(Role::HeadTeacher),
         "teacher" => Ok(Role::Teacher),
@@ -86,6 +94,9 @@ impl Claims {
                 .pupils
                 .as_ref()
                 .map(|p| p.iter().map(|p| p.0).collect()),
+            nbf: None,
+            iss: None,
+            aud: None,
         }
     }
 }
@@ -120,6 +131,12 @@ pub enum TokenError {
     WrongAlgorithm { found: String, expected: String },
     #[error("the token's claims are invalid: {0}")]
     BadClaims(String),
+    #[error("the token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("the token was issued by another issuer than this server accepts")]
+    WrongIssuer,
+    #[error("the token is meant for another audience than this server")]
+    WrongAudience,
 }
 
 /// Checks tokens with one key and one algorithm.
@@ -127,6 +144,10 @@ pub enum TokenError {
 pub struct JwtVerifier {
     key: DecodingKey,
     algorithm: Algorithm,
+    /// The `iss` a token must carry, when configured (`--jwt-issuer`).
+    issuer: Option<String>,
+    /// The `aud` a token must carry, when configured (`--jwt-audience`).
+    audience: Option<String>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -147,6 +168,8 @@ impl JwtVerifier {
         Ok(JwtVerifier {
             key,
             algorithm: Algorithm::HS256,
+            issuer: None,
+            audience: None,
         })
     }
 
@@ -156,12 +179,16 @@ impl JwtVerifier {
             return Ok(JwtVerifier {
                 key,
                 algorithm: Algorithm::RS256,
+                issuer: None,
+                audience: None,
             });
         }
         DecodingKey::from_ec_pem(pem)
             .map(|key| JwtVerifier {
                 key,
                 algorithm: Algorithm::ES256,
+                issuer: None,
+                audience: None,
             })
             .map_err(|e| KeyError::BadPublicKey(e.to_string()))
     }
@@ -170,8 +197,21 @@ impl JwtVerifier {
         self.algorithm
     }
 
+    /// Tokens must name `issuer` as their `iss` (and `audience` as their `aud`) when given.
+    pub fn expecting(mut self, issuer: Option<String>, audience: Option<String>) -> JwtVerifier {
+        self.issuer = issuer;
+        self.audience = audience;
+        self
+    }
+
     /// The identity a token stands for, or why it is refused.
     pub fn verify(&self, token: &str) -> Result<Identity, TokenError> {
+        self.verify_until(token).map(|(identity, _)| identity)
+    }
+
+    /// The identity a token stands for and the instant it expires (an open WebSocket
+    /// closes then), or why it is refused.
+    pub fn verify_until(&self, token: &str) -> Result<(Identity, DateTime<Utc>), TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != self.algorithm {
             return Err(TokenError::WrongAlgorithm {
@@ -180,11 +220,30 @@ impl JwtVerifier {
             });
         }
         let mut validation = Validation::new(self.algorithm);
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut required = vec!["exp", "sub"];
+        // A configured issuer or audience must be named, not merely not contradicted.
+        if self.issuer.is_some() {
+            required.push("iss");
+        }
+        if self.audience.is_some() {
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
         validation.leeway = 30;
+        validation.validate_nbf = true;
+        validation.validate_aud = self.audience.is_some();
+        if let Some(audience) = &self.audience {
+            validation.set_audience(&[audience]);
+        }
+        if let Some(issuer) = &self.issuer {
+            validation.set_issuer(&[issuer]);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &validation).map_err(|e| {
             match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+                ErrorKind::InvalidAudience => TokenError::WrongAudience,
                 ErrorKind::InvalidSignature => TokenError::BadSignature,
                 ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
                     TokenError::WrongAlgorithm {
@@ -203,7 +262,13 @@ impl JwtVerifier {
         })?;
         let claims = data.claims;
         let role = parse_role(&claims.role).map_err(TokenError::BadClaims)?;
-        Ok(Identity {
+        let expires = i64::try_from(claims.exp)
+            .ok()
+            .and_then(|exp| DateTime::<Utc>::from_timestamp(exp, 0))
+            .ok_or_else(|| TokenError::BadClaims(format!("exp {} is out of range", claims.exp)))?
+            // The same leeway as the check above.
+            + chrono::Duration::seconds(validation.leeway as i64);
+        let identity = Identity {
             role,
             subject_id: claims.sub,
             school_id: SchoolId(claims.school),
@@ -211,7 +276,8 @@ impl JwtVerifier {
                 classes: claims.classes.map(|c| c.into_iter().map(ClassId).collect()),
                 pupils: claims.pupils.map(|p| p.into_iter().map(PupilId).collect()),
             },
-        })
+        };
+        Ok((identity, expires))
     }
 }
 

@@ -19,6 +19,7 @@ mod once;
 pub mod schema;
 pub mod scope;
 pub mod server;
+mod ws;
 
 pub use context::Services;
 pub use demo::{BoxError, DemoLoader};

@@ -19,6 +19,21 @@ pub const MAX_COMPLEXITY: usize = 1_000;
 pub const MAX_BATCH: usize = 16;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest name, external id or contact field a mutation takes (in characters): names
+/// are sealed before they reach the domain, so their length is checked here.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// `BAD_USER_INPUT` when `value` is longer than `max` characters (the message gives the
+/// length, never the value).
+pub fn text_within(field: &str, value: &str, max: usize) -> Result<(), async_graphql::Error> {
+    let length = value.chars().count();
+    if length > max {
+        return Err(crate::errors::bad_input(format!(
+            "{field} is {length} characters long; at most {max}"
+        )));
+    }
+    Ok(())
+}
 
 /// How the server limits requests; `Limits::default()` is what `suivi serve` uses.
 #[derive(Clone, Debug)]

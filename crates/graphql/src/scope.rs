@@ -16,6 +16,9 @@
 //! | guardian | the pupils linked to them (their file only) | nothing |
 //! | pupil | themself (their file only) | their own QCM attempts, deposits and parcours steps |
 //!
+//! Staff reach a pupil while the pupil is enrolled in one of their classes (on the day read,
+//! or the `asOf` day), and write facts about the pupil dated on such a day.
+//!
 //! Refusals are uniform: an id the identity may not see is refused exactly like an id that
 //! does not exist (`NOT_FOUND`, the same message), so a refusal says nothing about what
 //! exists; an operation the role can never do is `FORBIDDEN` whatever its arguments.
@@ -31,7 +34,9 @@
 
 use crate::errors::{coded, FORBIDDEN, NOT_FOUND};
 use crate::identity::Identity;
+use crate::schema::query::common::Now;
 use async_graphql::Error;
+use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use suivi_domain::ids::*;
@@ -56,6 +61,9 @@ enum Reach {
 pub struct Scope {
     identity: Identity,
     reach: Reach,
+    /// The day staff reach is computed on: a pupil is theirs while enrolled in one of
+    /// their classes (see `sees_pupil_on`).
+    today: NaiveDate,
 }
 
 pub fn unknown(kind: &str, id: impl std::fmt::Display) -> Error {
@@ -122,6 +130,7 @@ impl Scope {
         Scope {
             identity: identity.clone(),
             reach,
+            today: Now::of(None).date(),
         }
     }
 
@@ -131,6 +140,14 @@ impl Scope {
 
     pub fn school(&self) -> SchoolId {
         self.identity.school_id
+    }
+
+    /// The pupils a family (a guardian, or a pupil themself) reaches; `None` for staff.
+    pub fn family(&self) -> Option<&BTreeSet<PupilId>> {
+        match &self.reach {
+            Reach::Family(pupils) => Some(pupils),
+            _ => None,
+        }
     }
 
     /// Whether the identity reaches the whole school (an administrator).
@@ -169,9 +186,16 @@ impl Scope {
             }
     }
 
-    /// Whether the pupil exists in the school and is within reach: staff see the pupils
-    /// ever enrolled in one of their classes.
+    /// Whether the pupil exists in the school and is within reach today: staff see the
+    /// pupils enrolled in one of their classes today.
     pub fn sees_pupil(&self, models: &ReadModels, pupil: PupilId) -> bool {
+        self.sees_pupil_on(models, pupil, self.today)
+    }
+
+    /// Whether the pupil is within reach on `date`: staff reach a pupil on the days they are
+    /// enrolled in one of their classes — not a pupil who has left them (nor that pupil's
+    /// new class), except as of a day they were theirs.
+    pub fn sees_pupil_on(&self, models: &ReadModels, pupil: PupilId, date: NaiveDate) -> bool {
         let Some(info) = models
             .reference()
             .pupil(pupil)
@@ -181,10 +205,9 @@ impl Scope {
         };
         match &self.reach {
             Reach::School => true,
-            Reach::Staff { led, taught } => info
-                .enrolments
-                .iter()
-                .any(|e| led.contains(&e.class_id) || taught.contains_key(&e.class_id)),
+            Reach::Staff { led, taught } => info.enrolments.iter().any(|e| {
+                e.covers(date) && (led.contains(&e.class_id) || taught.contains_key(&e.class_id))
+            }),
             Reach::Family(pupils) => pupils.contains(&pupil),
         }
     }
@@ -254,13 +277,16 @@ impl Scope {
     /// results only (not those a teacher withheld); administrators and professeurs
     /// principaux of the class see the models as they are. Every class-level and pupil-level read goes through it (`Services::class_view`,
     /// `Services::pupil_view`, the grade subscriptions).
-    pub fn visible(&self, models: Arc<ReadModels>) -> Arc<ReadModels> {
+    ///
+    /// `models` is what the read is about (the live models, or a re-fold `asOf`); `live` the
+    /// current models, for what applies to every instant (a withhold).
+    pub fn visible(&self, models: Arc<ReadModels>, live: &ReadModels) -> Arc<ReadModels> {
         let (led, taught) = match &self.reach {
             Reach::School => return models,
-            // Families: published results only, and every figure made of them (the
-            // averages a family sees are those of the published grades: not partial).
+            // Families: results published as a whole only, and every figure made of them
+            // (the averages a family sees are those of the published grades: not partial).
             Reach::Family(_) => {
-                return match models.only_assessments(|a| !a.withheld) {
+                return match models.for_families(live) {
                     Some(view) => Arc::new(view),
                     None => models,
                 };
@@ -278,7 +304,17 @@ impl Scope {
 
     /// A pupil-level read: `NOT_FOUND` when the pupil is unknown or out of reach.
     pub fn pupil(&self, models: &ReadModels, pupil: PupilId) -> Result<(), Error> {
-        if self.sees_pupil(models, pupil) {
+        self.pupil_on(models, pupil, self.today)
+    }
+
+    /// A pupil-level read of the pupil as they stood on `date` (a view `asOf`).
+    pub fn pupil_on(
+        &self,
+        models: &ReadModels,
+        pupil: PupilId,
+        date: NaiveDate,
+    ) -> Result<(), Error> {
+        if self.sees_pupil_on(models, pupil, date) {
             Ok(())
         } else {
             Err(unknown("pupil", pupil))
@@ -316,10 +352,18 @@ impl Scope {
         }
     }
 
-    fn staff_pupil(&self, models: &ReadModels, pupil: PupilId) -> Result<(), Error> {
+    /// A fact about a pupil dated `date`: staff write it only for a day the pupil was in
+    /// one of their classes (a correction of a period they taught them), not for a pupil
+    /// who has left them.
+    fn staff_pupil(
+        &self,
+        models: &ReadModels,
+        pupil: PupilId,
+        date: NaiveDate,
+    ) -> Result<(), Error> {
         match &self.reach {
             Reach::School => Ok(()),
-            _ => self.pupil(models, pupil),
+            _ => self.pupil_on(models, pupil, date),
         }
     }
 
@@ -386,15 +430,20 @@ impl Scope {
             C::PublishResults(e) => self.grade(models, e.assessment_id),
             C::RecordAbsence(e) => {
                 self.staff_only("record absences")?;
-                self.staff_pupil(models, e.pupil_id)
+                self.staff_pupil(models, e.pupil_id, e.starts_at.date_naive())
             }
             C::RecordLateness(e) => {
                 self.staff_only("record lateness")?;
-                self.staff_pupil(models, e.pupil_id)
+                self.staff_pupil(models, e.pupil_id, e.at.date_naive())
             }
             C::JustifyAbsence(e) => {
                 self.staff_only("justify absences")?;
-                self.staff_pupil(models, e.pupil_id)
+                let date = models
+                    .attendance_records(e.pupil_id)
+                    .iter()
+                    .find(|r| r.record_id == e.record_id)
+                    .map_or(self.today, |r| r.date());
+                self.staff_pupil(models, e.pupil_id, date)
             }
             C::AssignHomework(e) => {
                 self.staff_only("assign homework")?;
@@ -410,11 +459,11 @@ impl Scope {
             C::SubmitAttempt(c) => self.own_work(models, c.pupil_id, "QCM attempts"),
             C::AssessCompetency(e) => {
                 self.staff_only("assess competencies")?;
-                self.staff_pupil(models, e.pupil_id)
+                self.staff_pupil(models, e.pupil_id, e.on)
             }
             C::ValidateCompetency(e) => {
                 self.staff_only("validate competencies")?;
-                self.staff_pupil(models, e.pupil_id)
+                self.staff_pupil(models, e.pupil_id, e.on)
             }
             C::PublishParcours(e) => {
                 self.staff_only("publish parcours")?;
@@ -435,16 +484,11 @@ impl Scope {
                 }
                 Ok(())
             }
+            // Ended by whoever sees its live board: the teacher who runs it, the class's
+            // professeur principal, an administrator — not a colleague of the class.
             C::EndSession(e) => {
                 self.staff_only("end class sessions")?;
-                match self.reach {
-                    Reach::School => Ok(()),
-                    _ => models
-                        .class_of_session(e.session_id)
-                        .filter(|c| self.sees_class(models, *c))
-                        .map(|_| ())
-                        .ok_or_else(|| unknown("session", e.session_id)),
-                }
+                self.session(models, e.session_id).map(|_| ())
             }
         }
     }

@@ -9,7 +9,7 @@
 //! `{"Authorization": "Bearer …"}`, since browsers cannot set its headers). The GraphiQL
 //! page and `/health` need none. A missing or refused token is a 401 with a GraphQL-style
 //! body (`extensions.code = UNAUTHENTICATED`); on a WebSocket without a header, a refused
-//! `connection_init` closes the socket (code 1002, reason `UNAUTHENTICATED: …`).
+//! `connection_init` closes the socket (code 4403, reason `UNAUTHENTICATED: …`; see `ws`).
 //!
 //! Shutdown (SIGINT or SIGTERM): the listener stops accepting, in-flight requests finish
 //! (a mutation is only acknowledged after the store has committed it), subscriptions and
@@ -20,13 +20,12 @@ use crate::audit::AccessJournal;
 use crate::context::Services;
 use crate::demo::{self, DemoLoader};
 use crate::errors::{BAD_USER_INPUT, PAYLOAD_TOO_LARGE, TIMEOUT};
-use crate::identity::{init_authorization, Identity, IdentitySource, UpgradeIdentity};
+use crate::identity::{Identity, IdentitySource, UpgradeIdentity};
 use crate::jwt::JwtVerifier;
 use crate::limits::{Limits, MAX_BATCH, MAX_BODY_BYTES, REQUEST_TIMEOUT};
 use crate::schema::{build_schema_with, ApiSchema};
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
-use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRef, State, WebSocketUpgrade};
@@ -79,11 +78,21 @@ pub struct AuthConfig {
     pub jwt_secret: Option<String>,
     /// `SUIVI_JWT_PUBLIC_KEY` / `--jwt-public-key`: a PEM file.
     pub jwt_public_key: Option<std::path::PathBuf>,
+    /// `SUIVI_JWT_ISSUER` / `--jwt-issuer`: the `iss` every token must carry.
+    pub jwt_issuer: Option<String>,
+    /// `SUIVI_JWT_AUDIENCE` / `--jwt-audience`: the `aud` every token must carry.
+    pub jwt_audience: Option<String>,
 }
 
 impl AuthConfig {
     /// The verifier, and the HS256 secret when there is one (to sign the demo's tokens).
     pub fn verifier(&self, demo: bool) -> Result<(JwtVerifier, Option<String>), ServeError> {
+        let (verifier, secret) = self.key(demo)?;
+        let verifier = verifier.expecting(self.jwt_issuer.clone(), self.jwt_audience.clone());
+        Ok((verifier, secret))
+    }
+
+    fn key(&self, demo: bool) -> Result<(JwtVerifier, Option<String>), ServeError> {
         match (&self.jwt_secret, &self.jwt_public_key) {
             (Some(_), Some(_)) => Err(ServeError::Auth(
                 "give either a JWT secret (SUIVI_JWT_SECRET / --jwt-secret) or a public key \
@@ -313,13 +322,25 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
-/// Errors the engine raises before any resolver runs (syntax, unknown field, a variable of
-/// the wrong type) are the client's: they get `BAD_USER_INPUT`.
-fn tag_uncoded(response: &mut GqlResponse) {
+/// The longest error message an answer carries: a message quoting a huge argument back
+/// is cut (an error never echoes a large input).
+pub const MAX_ERROR_CHARS: usize = 300;
+
+/// Errors as every answer (HTTP and WebSocket) carries them. Those the engine raises before
+/// any resolver runs (syntax, unknown field, a variable of the wrong type) are the
+/// client's: they get `BAD_USER_INPUT`. A message is at most `MAX_ERROR_CHARS`.
+pub fn tidy(response: &mut GqlResponse) {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", BAD_USER_INPUT);
+        }
+        if let Some((cut, _)) = error.message.char_indices().nth(MAX_ERROR_CHARS) {
+            let dropped = error.message.len() - cut;
+            error.message.truncate(cut);
+            error
+                .message
+                .push_str(&format!("… ({dropped} more bytes not shown)"));
         }
     }
 }
@@ -402,8 +423,8 @@ async fn graphql_http(
         }
     };
     match &mut response {
-        BatchResponse::Single(r) => tag_uncoded(r),
-        BatchResponse::Batch(list) => list.iter_mut().for_each(tag_uncoded),
+        BatchResponse::Single(r) => tidy(r),
+        BatchResponse::Batch(list) => list.iter_mut().for_each(tidy),
     }
     let Ok(answer) = serde_json::to_vec(&response) else {
         return coded_response(
@@ -443,49 +464,17 @@ fn coded_response(status: StatusCode, code: &str, message: String) -> Response {
 
 async fn graphql_ws(
     State(state): State<AppState>,
-    UpgradeIdentity(identity): UpgradeIdentity,
-    protocol: GraphQLProtocol,
+    UpgradeIdentity(bearer): UpgradeIdentity,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = state.schema.clone();
-    let source = state.identities.clone();
+    let protocol = crate::ws::protocol(&headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let from_header = identity.is_some();
-            let mut data = Data::default();
-            if let Some(identity) = identity {
-                data.insert(identity);
-            }
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .with_data(data)
-                .on_connection_init(move |payload| async move {
-                    let mut data = Data::default();
-                    if !from_header {
-                        let identity = source
-                            .identify_header(init_authorization(&payload))
-                            .map_err(|e| ws_refusal(&e.to_string()))?;
-                        data.insert(identity);
-                    }
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
-/// A refused `connection_init`: the socket closes with this as its reason, which a close
-/// frame limits to 123 bytes.
-fn ws_refusal(reason: &str) -> async_graphql::Error {
-    let mut message = format!("UNAUTHENTICATED: {reason}");
-    if message.len() > 123 {
-        let mut cut = 120;
-        while !message.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        message.truncate(cut);
-        message.push('…');
-    }
-    async_graphql::Error::new(message)
+        // The body limit of `POST /graphql`, per message.
+        .max_message_size(MAX_BODY_BYTES)
+        .max_frame_size(MAX_BODY_BYTES)
+        .on_upgrade(move |socket| crate::ws::serve(socket, protocol, state, bearer))
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.

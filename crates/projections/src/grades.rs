@@ -47,6 +47,40 @@ pub struct AssessmentModel {
     pub grades: Vec<GradeEntry>,
     /// Held back from families until published again (`ResultsWithheld`).
     pub withheld: bool,
+    /// The grades as they stood when a teacher last published the results
+    /// (`ResultsPublished`): what families see of an assessment not yet fully graded.
+    pub published: Option<Vec<GradeEntry>>,
+}
+
+/// What families see of one assessment (`ReadModels::for_families`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FamilyResults<'a> {
+    /// Nothing: withheld, or neither fully graded nor published.
+    Hidden,
+    /// Every grade as it is: every pupil on the roster has one.
+    Whole,
+    /// The grades as they stood at the last publication.
+    Published(&'a [GradeEntry]),
+}
+
+impl AssessmentModel {
+    /// What families see of the assessment, given its roster (the pupils enrolled in its
+    /// class on its date) and whether it is withheld now (a withhold applies to every
+    /// earlier `asOf` too). Results reach families as a whole, never grade by grade, so no
+    /// family can difference the class figures down to one classmate's grade.
+    pub fn for_families(&self, roster: &[PupilId], withheld_now: bool) -> FamilyResults<'_> {
+        if self.withheld || withheld_now {
+            return FamilyResults::Hidden;
+        }
+        let graded = |p: &PupilId| self.grades.iter().any(|g| g.pupil_id == *p);
+        if !roster.is_empty() && roster.iter().all(graded) {
+            return FamilyResults::Whole;
+        }
+        match &self.published {
+            Some(grades) => FamilyResults::Published(grades),
+            None => FamilyResults::Hidden,
+        }
+    }
 }
 
 pub(crate) fn apply(assessments: &mut Map<AssessmentId, Arc<AssessmentModel>>, event: &Event) {
@@ -65,6 +99,7 @@ pub(crate) fn apply(assessments: &mut Map<AssessmentId, Arc<AssessmentModel>>, e
                     coefficient: e.coefficient,
                     grades: Vec::new(),
                     withheld: false,
+                    published: None,
                 }),
             );
             return;
@@ -77,7 +112,9 @@ pub(crate) fn apply(assessments: &mut Map<AssessmentId, Arc<AssessmentModel>>, e
         }
         Event::ResultsPublished(e) => {
             if let Some(a) = assessments.get_mut(&e.assessment_id) {
-                Arc::make_mut(a).withheld = false;
+                let a = Arc::make_mut(a);
+                a.withheld = false;
+                a.published = Some(a.grades.clone());
             }
             return;
         }

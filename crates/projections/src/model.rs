@@ -373,14 +373,38 @@ impl ReadModels {
 }
 
 impl ReadModels {
-    /// The same read models with only the assessments `keep` accepts: every figure computed
-    /// from the result (averages, class means, spider charts) is as if the others had never
-    /// been scheduled. How families see published results only. `None` when nothing is
-    /// left out.
-    pub fn only_assessments(&self, keep: impl Fn(&AssessmentModel) -> bool) -> Option<ReadModels> {
+    /// What families (guardians and pupils) see: each assessment's results as a whole
+    /// (`AssessmentModel::for_families`) — once every pupil on its roster is graded, or as
+    /// they stood when a teacher published them — and none withheld, now (`live`, the
+    /// current models) or then. Every figure (averages, class means, spider charts) is made
+    /// of those results alone, so class figures move only when a whole assessment's
+    /// results do. `None` when nothing is hidden or replaced.
+    pub fn for_families(&self, live: &ReadModels) -> Option<ReadModels> {
+        use crate::grades::FamilyResults;
+        let reference = self.reference.clone();
+        let seen = |a: &AssessmentModel| {
+            let withheld_now = live
+                .assessment(a.assessment_id)
+                .is_some_and(|now| now.withheld);
+            let roster = reference.roster(a.class_id, a.date);
+            match a.for_families(&roster, withheld_now) {
+                FamilyResults::Hidden => None,
+                FamilyResults::Whole => Some(None),
+                FamilyResults::Published(grades) => Some(Some(grades.to_vec())),
+            }
+        };
         self.narrowed(
-            |c| c.assessments.values().any(|a| !keep(a)),
-            |c| c.assessments.retain(|_, a| keep(a)),
+            |c| c.assessments.values().any(|a| seen(a) != Some(None)),
+            |c| {
+                c.assessments.retain(|_, a| match seen(a) {
+                    None => false,
+                    Some(None) => true,
+                    Some(Some(grades)) => {
+                        Arc::make_mut(a).grades = grades;
+                        true
+                    }
+                });
+            },
         )
     }
 

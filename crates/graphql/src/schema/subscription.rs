@@ -96,12 +96,22 @@ struct BoardFeed {
     timer: Option<DateTime<Utc>>,
 }
 
-fn live_board_stream(feed: BoardFeed) -> impl Stream<Item = LiveBoardView> {
-    stream::unfold(feed, |mut feed| async move {
+/// The last item of a subscription whose identity no longer reaches what it follows: the
+/// socket closes with 4403 and this reason (see `ws`).
+fn scope_lost(what: &str) -> async_graphql::Error {
+    crate::errors::coded(
+        crate::errors::SCOPE_LOST,
+        format!("{what} is no longer within your scope"),
+    )
+}
+
+fn live_board_stream(feed: BoardFeed) -> impl Stream<Item = Result<LiveBoardView>> {
+    stream::unfold(Some(feed), |feed| async move {
+        let mut feed = feed?;
         if let Some(first) = feed.first.take() {
             feed.timer = first.board.next_change;
             feed.last = Some(signature(&first.board));
-            return Some((first, feed));
+            return Some((Ok(first), Some(feed)));
         }
         loop {
             let relevant = match next_wake(&mut feed.changes, &mut feed.shutdown, feed.timer).await
@@ -113,14 +123,17 @@ fn live_board_stream(feed: BoardFeed) -> impl Stream<Item = LiveBoardView> {
             if !relevant {
                 continue;
             }
-            // Out of scope now (or gone): the stream ends.
-            let board =
-                LiveBoardView::compute(&feed.services, &feed.identity, feed.session, None).ok()?;
+            // Out of scope now (or gone): the stream ends with the reason.
+            let Ok(board) =
+                LiveBoardView::compute(&feed.services, &feed.identity, feed.session, None)
+            else {
+                return Some((Err(scope_lost("this session's live board")), None));
+            };
             feed.timer = board.board.next_change;
             let sig = signature(&board.board);
             if feed.last.as_ref() != Some(&sig) {
                 feed.last = Some(sig);
-                return Some((board, feed));
+                return Some((Ok(board), Some(feed)));
             }
         }
     })
@@ -228,11 +241,12 @@ fn in_a_touched_class(services: &Services, pupil: PupilId, applied: &Applied) ->
         })
 }
 
-fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
-    stream::unfold(feed, |mut feed| async move {
+fn grade_stream(feed: GradeFeed) -> impl Stream<Item = Result<GradeChange>> {
+    stream::unfold(Some(feed), |feed| async move {
+        let mut feed = feed?;
         loop {
             if let Some(change) = feed.queue.pop_front() {
-                return Some((change, feed));
+                return Some((Ok(change), Some(feed)));
             }
             match next_wake(&mut feed.changes, &mut feed.shutdown, None).await {
                 Wake::Stop => return None,
@@ -249,10 +263,10 @@ fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
             let models = feed.services.snapshot();
             let scope = Scope::of(&feed.identity, &models);
             if !scope.sees_pupil(&models, feed.pupil) {
-                return None;
+                return Some((Err(scope_lost("this pupil's file")), None));
             }
             // A teacher's book holds the subjects they teach only (as their pupil view).
-            let models = scope.visible(models);
+            let models = scope.visible(models.clone(), &models);
             let book = grade_book(&models, feed.pupil);
             let mut news: Vec<(AssessmentId, Grade, bool)> = book
                 .iter()
@@ -274,6 +288,55 @@ fn grade_stream(feed: GradeFeed) -> impl Stream<Item = GradeChange> {
             feed.book = book;
         }
     })
+}
+
+/// A family's children's grade books, as staff see them and as the family does: what
+/// `changes` compares to tell a change the family can see from a grade it may not see yet.
+#[derive(Default)]
+struct FamilyBooks(HashMap<PupilId, (GradeBook, GradeBook)>);
+
+impl FamilyBooks {
+    fn books(scope: &Scope, models: &Arc<ReadModels>, pupil: PupilId) -> (GradeBook, GradeBook) {
+        let visible = scope.visible(models.clone(), models);
+        (grade_book(models, pupil), grade_book(&visible, pupil))
+    }
+
+    fn of(scope: &Scope, models: &Arc<ReadModels>) -> FamilyBooks {
+        let pupils = scope.family().into_iter().flatten();
+        FamilyBooks(
+            pupils
+                .map(|p| (*p, FamilyBooks::books(scope, models, *p)))
+                .collect(),
+        )
+    }
+
+    /// The family's children the batch `applied` changed as the family sees them: a
+    /// grade they can see (a publication, an assessment fully graded) or anything but a
+    /// grade (the raw book unchanged: an absence, a deposit, an answer).
+    fn news(&mut self, scope: &Scope, models: &Arc<ReadModels>, applied: &Applied) -> Vec<PupilId> {
+        let mut news = Vec::new();
+        for pupil in scope.family().into_iter().flatten() {
+            let touched = applied.touches_pupil(*pupil)
+                || models.reference().pupil(*pupil).is_some_and(|info| {
+                    info.enrolments
+                        .iter()
+                        .any(|e| applied.touches_class(e.class_id))
+                });
+            if !touched {
+                continue;
+            }
+            let (raw, visible) = FamilyBooks::books(scope, models, *pupil);
+            let (last_raw, last_visible) = self.0.entry(*pupil).or_default();
+            let seen = visible != *last_visible;
+            let not_grades = raw == *last_raw && applied.touches_pupil(*pupil);
+            if seen || not_grades {
+                news.push(*pupil);
+            }
+            *last_raw = raw;
+            *last_visible = visible;
+        }
+        news
+    }
 }
 
 /// "Applied up to `position`": what a batch of events touched.
@@ -357,7 +420,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         session_id: ID,
-    ) -> Result<impl Stream<Item = LiveBoardView>> {
+    ) -> Result<impl Stream<Item = Result<LiveBoardView>>> {
         let session: SessionId = parse_id("sessionId", &session_id)?;
         let identity = identity(ctx)?.clone();
         let services = services(ctx)?.clone();
@@ -381,7 +444,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         pupil_id: ID,
-    ) -> Result<impl Stream<Item = GradeChange>> {
+    ) -> Result<impl Stream<Item = Result<GradeChange>>> {
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
         let identity = identity(ctx)?.clone();
         let services = services(ctx)?.clone();
@@ -406,9 +469,13 @@ impl SubscriptionRoot {
         let services = services(ctx)?.clone();
         let changes = services.projections.changes();
         let shutdown = services.shutdown.clone();
+        let books = {
+            let (models, scope) = services.scope(&identity);
+            FamilyBooks::of(&scope, &models)
+        };
         Ok(stream::unfold(
-            (changes, shutdown, services, identity),
-            |(mut changes, mut shutdown, services, identity)| async move {
+            (changes, shutdown, services, identity, books),
+            |(mut changes, mut shutdown, services, identity, mut books)| async move {
                 loop {
                     match next_wake(&mut changes, &mut shutdown, None).await {
                         Wake::Notice(a) => {
@@ -419,12 +486,20 @@ impl SubscriptionRoot {
                                 .filter(|c| scope.sees_class(&models, **c))
                                 .map(|c| ID(c.to_string()))
                                 .collect();
-                            let pupil_ids: Vec<ID> = a
-                                .pupils
-                                .iter()
-                                .filter(|p| scope.sees_pupil(&models, **p))
-                                .map(|p| ID(p.to_string()))
-                                .collect();
+                            let pupil_ids: Vec<ID> = match scope.family() {
+                                // A family hears of a change it can see, not of a grade
+                                // it may not see yet (withheld, or not published).
+                                Some(_) => books.news(&scope, &models, &a),
+                                None => a
+                                    .pupils
+                                    .iter()
+                                    .filter(|p| scope.sees_pupil(&models, **p))
+                                    .copied()
+                                    .collect(),
+                            }
+                            .into_iter()
+                            .map(|p| ID(p.to_string()))
+                            .collect();
                             // Reference changes are the school's; an administrator hears of
                             // them even when no class or pupil is named.
                             let reference = a.reference && scope.reads_all();
@@ -437,7 +512,7 @@ impl SubscriptionRoot {
                                 class_ids,
                                 pupil_ids,
                             };
-                            return Some((notice, (changes, shutdown, services, identity)));
+                            return Some((notice, (changes, shutdown, services, identity, books)));
                         }
                         Wake::Lagged | Wake::Timer => continue,
                         Wake::Stop => return None,

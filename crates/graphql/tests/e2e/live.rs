@@ -211,11 +211,21 @@ async fn a_subscriber_who_loses_the_pupil_mid_stream_receives_nothing_more() {
         json!({"assessmentId": s.f1, "pupilId": s.pupils[2], "score": "15", "reason": "barème"}),
     )
     .await;
+    // Nothing of the grade: the subscription ends with the reason, the socket with 4403.
     let last = sub.message().await;
-    assert_eq!(
-        last["type"], "complete",
+    assert_eq!(last["type"], "next", "{last}");
+    assert!(
+        last["payload"]["data"].is_null(),
         "nothing pushed after the scope was lost: {last}"
     );
+    assert_eq!(
+        last["payload"]["errors"][0]["extensions"]["code"], "SCOPE_LOST",
+        "{last}"
+    );
+    assert!(!last.to_string().contains("15"), "{last}");
+    let (code, reason) = sub.closed().await;
+    assert_eq!(code, 4403, "{reason}");
+    assert!(reason.starts_with("Forbidden"), "{reason}");
     // And subscribing again is refused like an unknown pupil.
     let mut again = server
         .subscribe_as(

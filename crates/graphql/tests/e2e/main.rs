@@ -9,6 +9,8 @@ mod bad_input;
 mod dashboards;
 mod demo;
 mod harness;
+mod holes;
 mod limits;
 mod live;
 mod seed;
+mod sockets;

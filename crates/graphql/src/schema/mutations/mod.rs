@@ -26,9 +26,10 @@ use async_graphql::{Context, MergedObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Instant;
+use suivi_domain::identity::PupilKey;
 use suivi_domain::ids::*;
-use suivi_domain::Command;
-use suivi_projections::gateway::Executed;
+use suivi_domain::{Command, Role};
+use suivi_projections::gateway::{fingerprint, Executed};
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
@@ -210,8 +211,41 @@ pub(crate) async fn run(
     idempotency_key: Option<ID>,
     affected: Vec<Affected>,
 ) -> Result<CommandResult> {
+    run_keyed(
+        ctx,
+        occurred_at,
+        command,
+        idempotency_key,
+        affected,
+        Vec::new(),
+    )
+    .await
+}
+
+/// `run`, storing pupils' data `keys` in the same commit as the command's events (a
+/// registration's key): nothing is written before the command is decided.
+pub(crate) async fn run_keyed(
+    ctx: &Context<'_>,
+    occurred_at: Option<DateTime<Utc>>,
+    mut command: Command,
+    idempotency_key: Option<ID>,
+    affected: Vec<Affected>,
+    keys: Vec<(PupilId, PupilKey)>,
+) -> Result<CommandResult> {
     let identity = writer(ctx)?;
     let services = services(ctx)?;
+    // The key names the request as sent: the mutation and its arguments, before the server
+    // fills in ids and stamps its own times.
+    let sent = match &idempotency_key {
+        Some(_) => Some(sent_fingerprint(ctx)?),
+        None => None,
+    };
+    let now = Utc::now();
+    let occurred_at = if server_timed(identity, &mut command, now) {
+        now
+    } else {
+        occurred_at.unwrap_or(now)
+    };
     // The one place writes are authorised: before the command reaches the domain.
     let (live, scope) = services.scope(identity);
     scope.command(&live, &command)?;
@@ -224,19 +258,61 @@ pub(crate) async fn run(
             return Err(errors::rate_limited(limited.retry_after));
         }
     }
-    let meta = identity.metadata(occurred_at.unwrap_or_else(Utc::now));
-    let executed = match idempotency_key {
-        Some(key) => {
-            let event_id: EventId = parse_id("idempotencyKey", &key)?;
-            services
-                .gateway
-                .execute_with_id(&meta, command, event_id)
-                .await
-        }
-        None => services.gateway.execute(&meta, command).await,
-    }
-    .map_err(errors::command)?;
+    let mut meta = identity.metadata(occurred_at);
+    meta.causation_id = sent;
+    let event_id = match &idempotency_key {
+        Some(key) => parse_id("idempotencyKey", key)?,
+        None => EventId::new_v7(),
+    };
+    let executed = services
+        .gateway
+        .execute_keyed(&meta, command, event_id, keys)
+        .await
+        .map_err(errors::command)?;
     finish(services, executed, affected).await
+}
+
+/// The fingerprint of the mutation as the client sent it: its name and its arguments
+/// (variables substituted), the idempotency key left out.
+fn sent_fingerprint(ctx: &Context<'_>) -> Result<EventId> {
+    let field = ctx.field();
+    let mut arguments = field
+        .arguments()
+        .map_err(|e| errors::bad_input(e.message))?;
+    arguments.retain(|(name, _)| name.as_str() != "idempotencyKey");
+    let sent = serde_json::json!({
+        "mutation": field.name(),
+        "arguments": arguments
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.into_json().unwrap_or_default()))
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    Ok(fingerprint(&sent))
+}
+
+/// Times a pupil sends are not trusted: their commands (the only ones their scope allows:
+/// deposits, QCM attempts and answers, parcours steps) are dated by the server's clock when
+/// they arrive, whatever the client says — so a deposit cannot be backdated before its due
+/// date, an answer cannot precede its attempt nor lie in the future. An offline client's
+/// queued answers are dated when they reach the server (their order kept). Staff may date a
+/// fact in the past (an absence typed in the next morning): the actor and `recorded_at`
+/// still say who wrote it and when. Returns whether the command was stamped.
+fn server_timed(identity: &Identity, command: &mut Command, now: DateTime<Utc>) -> bool {
+    if !matches!(identity.role, Role::Pupil | Role::Guardian) {
+        return false;
+    }
+    match command {
+        Command::DepositHomework(e) => e.deposited_at = now,
+        Command::StartAttempt(c) => c.started_at = now,
+        Command::AnswerQuestion(c) => c.answered_at = now,
+        Command::SubmitAttempt(c) => c.submitted_at = now,
+        Command::StartStep(e) => e.at = now,
+        Command::FailStep(e) => e.at = now,
+        Command::CompleteStep(e) => e.at = now,
+        // Nothing else is within a family's scope (`Scope::command` refuses it).
+        _ => {}
+    }
+    true
 }
 
 /// Waits for the projections to show the write, then builds the answer.

@@ -1,16 +1,18 @@
 //! The school's reference data: school, year, periods, subjects, classes, staff, pupils.
 
-use super::{administrator, finish, run, writer, Affected, CommandResult};
+use super::{administrator, run, run_keyed, writer, Affected, CommandResult};
 use crate::context::services;
 use crate::errors::{self, bad_input, coded, id_or_new, parse_id, NOT_FOUND};
+use crate::limits::{text_within, MAX_NAME_CHARS};
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use rand::RngCore;
 use suivi_domain::events::*;
 use suivi_domain::identity::{seal, GuardianContact, PupilIdentity, NONCE_LEN};
 use suivi_domain::ids::*;
 use suivi_domain::reference::{Component, PeriodKind, SubjectKind};
 use suivi_domain::Command;
+use suivi_projections::gateway::sealed_registration;
 
 use super::grades::coefficient_of;
 
@@ -307,7 +309,7 @@ impl ReferenceMutations {
         ctx: &Context<'_>,
         input: RegisterPupilInput,
     ) -> Result<CommandResult> {
-        let identity = administrator(ctx)?;
+        administrator(ctx)?;
         let pupil_id: PupilId = id_or_new("id", input.id.as_ref())?;
         for (field, value) in [
             ("lastName", &input.last_name),
@@ -316,24 +318,25 @@ impl ReferenceMutations {
             if value.trim().is_empty() {
                 return Err(bad_input(format!("{field} must not be empty")));
             }
+            text_within(field, value, MAX_NAME_CHARS)?;
         }
+        text_within("externalId", &input.external_id, MAX_NAME_CHARS)?;
         let person = PupilIdentity {
             last_name: input.last_name,
             first_name: input.first_name,
             birth_date: input.birth_date,
         };
-        let services = services(ctx)?;
-        let executed = services
-            .gateway
-            .register_pupil(
-                &identity.metadata(Utc::now()),
-                pupil_id,
-                input.external_id,
-                &person,
-            )
-            .await
-            .map_err(errors::command)?;
-        finish(services, executed, vec![Affected::Pupil(pupil_id)]).await
+        // The key is stored with the event, only if the registration is accepted.
+        let (command, key) = sealed_registration(pupil_id, input.external_id, &person);
+        run_keyed(
+            ctx,
+            None,
+            command,
+            None,
+            vec![Affected::Pupil(pupil_id)],
+            vec![(pupil_id, key)],
+        )
+        .await
     }
 
     async fn enrol_pupil(
@@ -382,6 +385,16 @@ impl ReferenceMutations {
         let pupil_id: PupilId = parse_id("pupilId", &input.pupil_id)?;
         if input.name.trim().is_empty() {
             return Err(bad_input("name must not be empty"));
+        }
+        text_within("name", &input.name, MAX_NAME_CHARS)?;
+        for (field, value) in [
+            ("email", &input.email),
+            ("phone", &input.phone),
+            ("relation", &input.relation),
+        ] {
+            if let Some(value) = value {
+                text_within(field, value, MAX_NAME_CHARS)?;
+            }
         }
         let services = services(ctx)?;
         let key = services

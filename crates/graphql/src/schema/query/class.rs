@@ -221,14 +221,22 @@ impl ClassView {
 
     /// The pupils enrolled in the class during the period (on `now` without a period), in
     /// enrolment order.
-    async fn pupils(&self) -> Vec<ClassPupil> {
-        self.pupil_ids()
+    /// One row per pupil with their figures: each row is a read of that pupil's data, and
+    /// journaled as one for staff.
+    async fn pupils(&self, ctx: &Context<'_>) -> Result<Vec<ClassPupil>> {
+        let services = services(ctx)?;
+        let identity = identity(ctx)?;
+        let ids = self.pupil_ids();
+        for pupil in &ids {
+            services.journal_read(identity, *pupil);
+        }
+        Ok(ids
             .into_iter()
             .map(|pupil_id| ClassPupil {
                 class: self.clone(),
                 pupil_id,
             })
-            .collect()
+            .collect())
     }
 
     async fn assessments(&self) -> Vec<AssessmentView> {

@@ -5,7 +5,7 @@
 mod assessments;
 mod attendance;
 mod class;
-mod common;
+pub(crate) mod common;
 mod homework;
 mod live;
 mod pupil;
@@ -347,6 +347,10 @@ impl QueryRoot {
                     .transpose()?;
                 let (_, models) =
                     services.class_view(identity, ClassTarget::Class(class), as_of)?;
+                // One pupil's time in the class is a read of that pupil's data.
+                if let Some(pupil) = query.pupil {
+                    services.journal_read(identity, pupil);
+                }
                 let report = models.time_on_task(class, &query);
                 Ok(TimeOnTaskView::new(models, report))
             }

@@ -3,6 +3,7 @@
 //! A refusal must leak nothing: no data, and the very answer an unknown id gets
 //! (`NOT_FOUND`, same message but for the id), or `FORBIDDEN` whatever the arguments.
 
+mod differencing;
 mod published;
 mod queries;
 mod rgpd;

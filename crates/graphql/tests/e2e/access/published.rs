@@ -29,6 +29,8 @@ async fn withheld_results_reach_families_only_once_published() {
     let guardian = server.token(Role::Guardian, &w.guardian_a);
     let pupil = server.token(Role::Pupil, a);
     let teacher = server.token(Role::Teacher, &w.french_teacher);
+    // C's grade completes the dissertation: its results reach families as a whole.
+    crate::seed::grade(&server, &s.f1, &s.pupils[2], Some("13"), None).await;
 
     // French was published: A has 9 there.
     let before = server.gql_as(&guardian, FILE, json!({"id": a})).await;

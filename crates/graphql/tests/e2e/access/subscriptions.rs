@@ -82,6 +82,14 @@ async fn subscriptions_are_checked_when_they_start_and_for_every_event() {
         json!({"assessmentId": w.s.m2, "pupilId": w.s.pupils[0], "score": "9"}),
     )
     .await;
+    // C's grade completes the dissertation: its results reach a's family as a whole (a's
+    // 9 was not theirs to see while classmates were still being graded).
+    let data = mine.next_data().await;
+    assert_eq!(
+        data["gradeRecorded"]["assessmentTitle"], "Dissertation",
+        "{data}"
+    );
+    assert_eq!(data["gradeRecorded"]["score"], "9");
     let data = mine.next_data().await;
     assert_eq!(
         data["gradeRecorded"]["assessmentTitle"], "Interrogation",
