@@ -508,7 +508,9 @@ impl SubscriptionRoot {
                             }
                             let notice = ChangeNotice {
                                 position: a.position,
-                                reference: a.reference,
+                                // The school's reference data is an administrator's to hear
+                                // of: others learn nothing of a pupil registered elsewhere.
+                                reference,
                                 class_ids,
                                 pupil_ids,
                             };
