@@ -45,8 +45,9 @@ pub struct Claims {
     /// Issuer and audience (checked when the server is configured with them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// One audience or several (identity providers send either); checked by the verifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<serde_json::Value>,
 }
 
 /// The role's name in tokens.
@@ -262,12 +263,14 @@ impl JwtVerifier {
         })?;
         let claims = data.claims;
         let role = parse_role(&claims.role).map_err(TokenError::BadClaims)?;
+        // The same leeway as the check above.
         let expires = i64::try_from(claims.exp)
             .ok()
             .and_then(|exp| DateTime::<Utc>::from_timestamp(exp, 0))
-            .ok_or_else(|| TokenError::BadClaims(format!("exp {} is out of range", claims.exp)))?
-            // The same leeway as the check above.
-            + chrono::Duration::seconds(validation.leeway as i64);
+            .and_then(|exp| {
+                exp.checked_add_signed(chrono::Duration::seconds(validation.leeway as i64))
+            })
+            .ok_or_else(|| TokenError::BadClaims(format!("exp {} is out of range", claims.exp)))?;
         let identity = Identity {
             role,
             subject_id: claims.sub,

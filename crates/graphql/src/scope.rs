@@ -285,8 +285,14 @@ impl Scope {
             Reach::School => return models,
             // Families: results published as a whole only, and every figure made of them
             // (the averages a family sees are those of the published grades: not partial).
-            Reach::Family(_) => {
-                return match models.for_families(live) {
+            Reach::Family(pupils) => {
+                let reference = models.reference();
+                let classes: BTreeSet<ClassId> = pupils
+                    .iter()
+                    .filter_map(|p| reference.pupil(*p))
+                    .flat_map(|info| info.enrolments.iter().map(|e| e.class_id))
+                    .collect();
+                return match models.for_families(live, |c| classes.contains(&c)) {
                     Some(view) => Arc::new(view),
                     None => models,
                 };
@@ -296,7 +302,8 @@ impl Scope {
         let mine = |class: ClassId, subject: SubjectId| {
             led.contains(&class) || taught.get(&class).is_some_and(|s| s.contains(&subject))
         };
-        match models.only_subjects(mine) {
+        let reaches = |class: ClassId| led.contains(&class) || taught.contains_key(&class);
+        match models.only_subjects(mine, reaches) {
             Some(view) => Arc::new(view),
             None => models,
         }

@@ -465,16 +465,14 @@ fn coded_response(status: StatusCode, code: &str, message: String) -> Response {
 async fn graphql_ws(
     State(state): State<AppState>,
     UpgradeIdentity(bearer): UpgradeIdentity,
-    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let protocol = crate::ws::protocol(&headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         // The body limit of `POST /graphql`, per message.
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
-        .on_upgrade(move |socket| crate::ws::serve(socket, protocol, state, bearer))
+        .on_upgrade(move |socket| crate::ws::serve(socket, state, bearer))
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.

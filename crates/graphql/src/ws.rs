@@ -17,6 +17,7 @@
 
 use crate::errors::SCOPE_LOST;
 use crate::identity::{init_authorization, Identity};
+use crate::limits::REQUEST_TIMEOUT;
 use crate::server::{tidy, AppState};
 use async_graphql::http::WebSocketProtocols;
 use async_graphql::{Request, Response};
@@ -34,10 +35,15 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// An identity and the instant its token expires.
 pub type Bearer = (Identity, DateTime<Utc>);
 
-/// What a running operation tells the socket.
+/// Operations one socket may run at once.
+pub const MAX_OPERATIONS: usize = 32;
+
+/// What a running operation tells the socket: its id and the serial number of its start
+/// (an id the client completed and reused names another operation, whose messages only
+/// count).
 enum Out {
-    Next(String, Box<Response>),
-    Done(String),
+    Next(String, u64, Box<Response>),
+    Done(String, u64),
 }
 
 /// Why the server closes a socket: the code and the reason (at most 123 bytes).
@@ -91,18 +97,20 @@ struct Connection {
     /// A header identity is known before `connection_init`, but operations still wait for
     /// the acknowledgement.
     acknowledged: bool,
-    operations: HashMap<String, JoinHandle<()>>,
+    operations: HashMap<String, (u64, JoinHandle<()>)>,
+    started: u64,
     out: mpsc::Sender<Out>,
 }
 
 /// Serves one upgraded socket until the client leaves, the token expires, the server shuts
 /// down or the protocol is broken.
-pub async fn serve(
-    mut socket: WebSocket,
-    protocol: WebSocketProtocols,
-    state: AppState,
-    from_header: Option<Bearer>,
-) {
+pub async fn serve(mut socket: WebSocket, state: AppState, from_header: Option<Bearer>) {
+    // The protocol the upgrade agreed on (none named: graphql-transport-ws).
+    let protocol = socket
+        .protocol()
+        .and_then(|p| p.to_str().ok())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(WebSocketProtocols::GraphQLWS);
     let (out, mut results) = mpsc::channel(64);
     let mut shutdown = state.services.shutdown.clone();
     let mut connection = Connection {
@@ -111,6 +119,7 @@ pub async fn serve(
         bearer: from_header,
         acknowledged: false,
         operations: HashMap::new(),
+        started: 0,
         out,
     };
     let init_deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
@@ -154,8 +163,8 @@ pub async fn serve(
                 }
             },
             Some(result) = results.recv() => match result {
-                Out::Next(id, response) => {
-                    if !connection.operations.contains_key(&id) {
+                Out::Next(id, serial, response) => {
+                    if !connection.runs(&id, serial) {
                         continue;
                     }
                     let lost = scope_lost(&response);
@@ -167,8 +176,9 @@ pub async fn serve(
                         break Some(Close(4403, format!("Forbidden: {reason}")));
                     }
                 }
-                Out::Done(id) => {
-                    if connection.operations.remove(&id).is_some() {
+                Out::Done(id, serial) => {
+                    if connection.runs(&id, serial) {
+                        connection.operations.remove(&id);
                         let complete = json!({"type": "complete", "id": id}).to_string();
                         if socket.send(Message::text(complete)).await.is_err() {
                             break None;
@@ -181,7 +191,7 @@ pub async fn serve(
             () = stopped(&mut shutdown) => break Some(Close(1001, "the server is shutting down".into())),
         }
     };
-    for (_, operation) in connection.operations.drain() {
+    for (_, (_, operation)) in connection.operations.drain() {
         operation.abort();
     }
     if let Some(close) = close {
@@ -191,18 +201,6 @@ pub async fn serve(
 
 async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
-}
-
-/// The protocol the client asked for, the first of its `Sec-WebSocket-Protocol` values that
-/// suivi speaks (graphql-transport-ws when it names none).
-pub fn protocol(headers: &axum::http::HeaderMap) -> WebSocketProtocols {
-    headers
-        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|name| name.trim().parse().ok())
-        .unwrap_or(WebSocketProtocols::GraphQLWS)
 }
 
 /// The reason a subscription ended because its identity lost the scope, if it did.
@@ -254,13 +252,18 @@ impl Connection {
             kind if kind == self.names.subscribe => self.subscribe(&message),
             kind if kind == self.names.stop => {
                 let id = operation_id(&message)?;
-                if let Some(operation) = self.operations.remove(id) {
+                if let Some((_, operation)) = self.operations.remove(id) {
                     operation.abort();
                 }
                 Ok(())
             }
             other => Err(Close(4400, format!("unknown message type {:.40?}", other))),
         }
+    }
+
+    /// Whether `id` is the operation started as `serial` (not one completed since).
+    fn runs(&self, id: &str, serial: u64) -> bool {
+        self.operations.get(id).is_some_and(|(s, _)| *s == serial)
     }
 
     fn subscribe(&mut self, message: &Value) -> Result<(), Close> {
@@ -272,6 +275,12 @@ impl Connection {
             return Err(Close(
                 4409,
                 format!("Subscriber for {id:.60} already exists"),
+            ));
+        }
+        if self.operations.len() >= MAX_OPERATIONS {
+            return Err(Close(
+                4429,
+                format!("at most {MAX_OPERATIONS} operations at once on one socket"),
             ));
         }
         let Some((identity, until)) = self.bearer.clone() else {
@@ -288,21 +297,34 @@ impl Connection {
         let schema = self.state.schema.clone();
         let out = self.out.clone();
         let task_id = id.clone();
+        self.started += 1;
+        let serial = self.started;
+        // A query or a mutation has HTTP's time limit; a subscription lives on.
+        let single = !is_subscription(&request);
         let operation = tokio::spawn(async move {
             use futures::StreamExt as _;
             let mut stream = schema.execute_stream(request.data(identity));
-            while let Some(response) = stream.next().await {
-                if out
-                    .send(Out::Next(task_id.clone(), Box::new(response)))
-                    .await
-                    .is_err()
-                {
+            loop {
+                let next = if single {
+                    match tokio::time::timeout(REQUEST_TIMEOUT, stream.next()).await {
+                        Ok(next) => next,
+                        Err(_) => Some(timed_out()),
+                    }
+                } else {
+                    stream.next().await
+                };
+                let Some(response) = next else { break };
+                let message = Out::Next(task_id.clone(), serial, Box::new(response));
+                if out.send(message).await.is_err() {
                     return;
                 }
+                if single {
+                    break;
+                }
             }
-            let _ = out.send(Out::Done(task_id)).await;
+            let _ = out.send(Out::Done(task_id, serial)).await;
         });
-        self.operations.insert(id, operation);
+        self.operations.insert(id, (serial, operation));
         Ok(())
     }
 
@@ -313,6 +335,32 @@ impl Connection {
         let text = json!({"type": self.names.next, "id": id, "payload": response});
         Message::text(text.to_string())
     }
+}
+
+/// Whether the operation the request runs is a subscription (unparsable: not one; the
+/// schema reports the syntax error).
+fn is_subscription(request: &Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let wanted = request.operation_name.as_deref();
+    match &document.operations {
+        DocumentOperations::Single(op) => op.node.ty == OperationType::Subscription,
+        DocumentOperations::Multiple(ops) => ops.iter().any(|(name, op)| {
+            wanted.is_none_or(|w| w == name.as_str()) && op.node.ty == OperationType::Subscription
+        }),
+    }
+}
+
+fn timed_out() -> Response {
+    Response::from_errors(vec![async_graphql::ServerError::new(
+        format!(
+            "the operation took longer than {} s and was abandoned",
+            REQUEST_TIMEOUT.as_secs()
+        ),
+        None,
+    )])
 }
 
 fn operation_id(message: &Value) -> Result<&str, Close> {

@@ -72,8 +72,9 @@ impl AssessmentModel {
         if self.withheld || withheld_now {
             return FamilyResults::Hidden;
         }
-        let graded = |p: &PupilId| self.grades.iter().any(|g| g.pupil_id == *p);
-        if !roster.is_empty() && roster.iter().all(graded) {
+        let graded: std::collections::HashSet<PupilId> =
+            self.grades.iter().map(|g| g.pupil_id).collect();
+        if !roster.is_empty() && roster.iter().all(|p| graded.contains(p)) {
             return FamilyResults::Whole;
         }
         match &self.published {

@@ -378,8 +378,13 @@ impl ReadModels {
     /// they stood when a teacher published them — and none withheld, now (`live`, the
     /// current models) or then. Every figure (averages, class means, spider charts) is made
     /// of those results alone, so class figures move only when a whole assessment's
-    /// results do. `None` when nothing is hidden or replaced.
-    pub fn for_families(&self, live: &ReadModels) -> Option<ReadModels> {
+    /// results do. Only the classes `concerns` accepts (the family's children's) are looked
+    /// at. `None` when nothing is hidden or replaced.
+    pub fn for_families(
+        &self,
+        live: &ReadModels,
+        concerns: impl Fn(ClassId) -> bool,
+    ) -> Option<ReadModels> {
         use crate::grades::FamilyResults;
         let reference = self.reference.clone();
         let seen = |a: &AssessmentModel| {
@@ -394,8 +399,8 @@ impl ReadModels {
             }
         };
         self.narrowed(
-            |c| c.assessments.values().any(|a| seen(a) != Some(None)),
-            |c| {
+            |id, c| concerns(id) && c.assessments.values().any(|a| seen(a) != Some(None)),
+            |_, c| {
                 c.assessments.retain(|_, a| match seen(a) {
                     None => false,
                     Some(None) => true,
@@ -412,21 +417,33 @@ impl ReadModels {
     /// homework and quizzes of the subjects `mine(class, subject)` refuses are left out,
     /// and a class that lost assessments is marked partial (no general average, no
     /// profile: both would mix in the hidden subjects). `None` when nothing is hidden.
-    pub fn only_subjects(&self, mine: impl Fn(ClassId, SubjectId) -> bool) -> Option<ReadModels> {
+    ///
+    /// Parcours have no subject: they stay in the classes `reaches` accepts (a teacher's
+    /// classes) and are left out of the others, with their sessions.
+    pub fn only_subjects(
+        &self,
+        mine: impl Fn(ClassId, SubjectId) -> bool,
+        reaches: impl Fn(ClassId) -> bool,
+    ) -> Option<ReadModels> {
         self.narrowed(
-            |c| {
+            |id, c| {
                 c.assessments
                     .values()
                     .any(|a| !mine(a.class_id, a.subject_id))
                     || c.homework.values().any(|h| !mine(h.class_id, h.subject_id))
                     || c.quizzes.values().any(|q| !mine(q.class_id, q.subject_id))
+                    || (!reaches(id) && (!c.parcours.is_empty() || !c.sessions.is_empty()))
             },
-            |c| {
+            |id, c| {
                 let graded = c.assessments.len();
                 c.assessments.retain(|_, a| mine(a.class_id, a.subject_id));
                 c.partial |= c.assessments.len() != graded;
                 c.homework.retain(|_, h| mine(h.class_id, h.subject_id));
                 c.quizzes.retain(|_, q| mine(q.class_id, q.subject_id));
+                if !reaches(id) {
+                    c.parcours.clear();
+                    c.sessions.clear();
+                }
             },
         )
     }
@@ -435,13 +452,13 @@ impl ReadModels {
     /// others shared); `None` when it picks none. The copy's memo starts empty.
     fn narrowed(
         &self,
-        hides: impl Fn(&ClassModel) -> bool,
-        narrow: impl Fn(&mut ClassModel),
+        hides: impl Fn(ClassId, &ClassModel) -> bool,
+        narrow: impl Fn(ClassId, &mut ClassModel),
     ) -> Option<ReadModels> {
         let picked: Vec<ClassId> = self
             .classes
             .iter()
-            .filter(|(_, c)| hides(c))
+            .filter(|(id, c)| hides(**id, c))
             .map(|(id, _)| *id)
             .collect();
         if picked.is_empty() {
@@ -451,7 +468,7 @@ impl ReadModels {
         let classes = Arc::make_mut(&mut view.classes);
         for id in picked {
             if let Some(class) = classes.get_mut(&id) {
-                narrow(Arc::make_mut(class));
+                narrow(id, Arc::make_mut(class));
             }
         }
         Some(view)

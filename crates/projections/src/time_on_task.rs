@@ -166,7 +166,12 @@ impl ReadModels {
                         u64::from(e.time_spent_ms),
                     )
                 }
-                Event::StepStarted(e) if query.parcours.is_none_or(|p| p == e.parcours_id) => {
+                // Only the parcours the view holds (a teacher's view holds none of a class
+                // out of their reach).
+                Event::StepStarted(e)
+                    if query.parcours.is_none_or(|p| p == e.parcours_id)
+                        && model.parcours.contains_key(&e.parcours_id) =>
+                {
                     starts.insert((e.parcours_id, e.pupil_id, e.step_id), e.at);
                 }
                 Event::StepCompleted(e) => {

@@ -831,6 +831,23 @@ async fn a_server_expecting_an_issuer_and_audience_refuses_other_tokens() {
     assert_unauthenticated(ask(&server, &wrong_aud).await, "audience", "another aud");
     let right = hs256(&claims(&server, "admin", json!({"iss": iss, "aud": aud})));
     assert_served(ask(&server, &right).await, "the expected iss and aud");
+    // Identity providers often send several audiences: one of them is ours.
+    let several = hs256(&claims(
+        &server,
+        "admin",
+        json!({"iss": iss, "aud": ["account", aud]}),
+    ));
+    assert_served(ask(&server, &several).await, "an aud array naming ours");
+    let none_ours = hs256(&claims(
+        &server,
+        "admin",
+        json!({"iss": iss, "aud": ["account", "another-app"]}),
+    ));
+    assert_unauthenticated(
+        ask(&server, &none_ours).await,
+        "audience",
+        "an aud array without ours",
+    );
     // A token that does not name the issuer or the audience is no token of theirs.
     let mut served = Vec::new();
     for (extra, what) in [
@@ -959,5 +976,44 @@ async fn an_overlong_name_is_refused_without_being_echoed() {
         head + 1,
         "only the name at the limit was written"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_teacher_does_not_time_a_new_pupils_parcours_in_their_old_class() {
+    // Pupil d worked through class B's parcours (5 minutes on its step), then moved to
+    // class A today: class A's French teacher reaches d now, but not what d did in class B.
+    let server = Server::start().await;
+    let w = world(&server).await;
+    let s = &w.s;
+    let now = Utc::now();
+    seed::run(
+        &server,
+        "startStep",
+        json!({"parcoursId": w.parcours[1], "pupilId": w.d, "stepId": w.step[1],
+               "at": (now - Duration::minutes(10)).to_rfc3339()}),
+    )
+    .await;
+    seed::run(
+        &server,
+        "completeStep",
+        json!({"parcoursId": w.parcours[1], "pupilId": w.d, "stepId": w.step[1],
+               "at": (now - Duration::minutes(5)).to_rfc3339()}),
+    )
+    .await;
+    seed::run(
+        &server,
+        "transferPupil",
+        json!({"pupilId": w.d, "fromClassId": s.other_class, "toClassId": s.class, "on": s.today}),
+    )
+    .await;
+    let time = "query($p: ID!) { timeOnTask(pupilId: $p) { totalMs entries { parcoursId ms } } }";
+    let admin = server.gql(time, json!({"p": w.d})).await;
+    assert_eq!(admin["data"]["timeOnTask"]["totalMs"], 300_000, "{admin}");
+    let teacher = server.token(Role::Teacher, &w.french_teacher);
+    let theirs = server.gql_as(&teacher, time, json!({"p": w.d})).await;
+    assert!(theirs.get("errors").is_none(), "{theirs}");
+    assert_eq!(theirs["data"]["timeOnTask"]["totalMs"], 0, "{theirs}");
+    assert!(!theirs.to_string().contains(&w.parcours[1]), "{theirs}");
     server.stop().await;
 }

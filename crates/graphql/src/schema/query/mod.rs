@@ -156,7 +156,10 @@ impl QueryRoot {
             .reference()
             .pupil_by_external_id(scope.school(), &external_id)
             .map(|p| p.pupil_id)
-            .filter(|p| scope.sees_pupil(&live, *p))
+            .filter(|p| match as_of {
+                Some(at) => scope.sees_pupil_on(&live, *p, at.date_naive()),
+                None => scope.sees_pupil(&live, *p),
+            })
             .ok_or_else(|| {
                 coded(
                     NOT_FOUND,
@@ -347,9 +350,12 @@ impl QueryRoot {
                     .transpose()?;
                 let (_, models) =
                     services.class_view(identity, ClassTarget::Class(class), as_of)?;
-                // One pupil's time in the class is a read of that pupil's data.
+                // One pupil's time in the class is a read of that pupil's data (a pupil
+                // of the class: another id reads nothing, and is not journaled).
                 if let Some(pupil) = query.pupil {
-                    services.journal_read(identity, pupil);
+                    if models.reference().members(class).contains(&pupil) {
+                        services.journal_read(identity, pupil);
+                    }
                 }
                 let report = models.time_on_task(class, &query);
                 Ok(TimeOnTaskView::new(models, report))
