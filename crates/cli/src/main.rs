@@ -601,6 +601,19 @@ async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn suivi_store::Event
 }
 
 async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    // Before anything is written: `suivi import DIR/*` on a generated directory names the
+    // keys file among the files, and importing the others first would be a half import.
+    for path in &args.files {
+        if suivi_cli::import::is_keys_file(path)
+            .with_context(|| format!("reading {}", path.display()))?
+        {
+            anyhow::bail!(
+                "{}: {}; nothing was imported",
+                path.display(),
+                suivi_cli::import::KEYS_FILE_GIVEN
+            );
+        }
+    }
     let store = open(&args.store).await?;
     if let Some(path) = &args.keys {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
