@@ -1,6 +1,6 @@
 //! The in-memory adapter: for tests and demos. Everything is lost when it is dropped.
 
-use crate::rules::{check_expected, replayed, to_micros};
+use crate::rules::{check_expected, replayed, restoring, to_micros, Kept};
 use crate::{AppendRequest, AppendResult, EventStore, StoreError};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -41,6 +41,16 @@ impl MemoryStore {
         }
     }
 
+    /// Called under the lock, so concurrent appends announce heads in order.
+    fn announce(&self, inner: &Inner) {
+        let head = inner.events.len() as u64;
+        self.head.send_if_modified(|h| {
+            let moved = head > *h;
+            *h = head.max(*h);
+            moved
+        });
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-applied append: `append_all`
         // undoes its own pushes before returning an error, and pushes do not panic.
@@ -55,7 +65,12 @@ impl Inner {
         self.streams.get(stream).map(|v| v.len() as u64)
     }
 
-    fn append(&mut self, request: AppendRequest) -> Result<AppendResult, StoreError> {
+    /// Appends one request; `kept` is what a restored request keeps from its source.
+    fn append(
+        &mut self,
+        request: AppendRequest,
+        kept: Option<&Kept>,
+    ) -> Result<AppendResult, StoreError> {
         let AppendRequest {
             stream,
             expected,
@@ -76,12 +91,22 @@ impl Inner {
                     }
                 }
             }
-            return replayed(&stream, &stored, &events);
+            let result = replayed(&stream, &stored, &events)?;
+            if let Some(kept) = kept {
+                kept.check_position(result.first_position)?;
+            }
+            return Ok(result);
         }
         check_expected(&stream, expected, self.version(&stream))?;
-        let recorded_at = to_micros(Utc::now());
+        if let Some(kept) = kept {
+            kept.check_position(self.events.len() as u64 + 1)?;
+        }
+        let now = to_micros(Utc::now());
         let start = self.events.len();
-        for event in events {
+        for (i, event) in events.into_iter().enumerate() {
+            let recorded_at = kept
+                .and_then(|k| k.recorded_at.get(i).copied())
+                .unwrap_or(now);
             if self.ids.contains_key(&event.event_id) {
                 // Part of the request is already stored, or an id repeats within it.
                 self.undo_to(start);
@@ -144,7 +169,7 @@ impl EventStore for MemoryStore {
         let start = inner.events.len();
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
-            match inner.append(request) {
+            match inner.append(request, None) {
                 Ok(result) => results.push(result),
                 Err(e) => {
                     inner.undo_to(start);
@@ -152,14 +177,22 @@ impl EventStore for MemoryStore {
                 }
             }
         }
-        let head = inner.events.len() as u64;
-        // Published under the lock, so concurrent appends announce heads in order.
-        self.head.send_if_modified(|h| {
-            let moved = head > *h;
-            *h = head.max(*h);
-            moved
-        });
+        self.announce(&inner);
         Ok(results)
+    }
+
+    async fn restore(&self, events: Vec<RecordedEvent>) -> Result<u64, StoreError> {
+        let (requests, kept) = restoring(events)?;
+        let mut inner = self.lock();
+        let start = inner.events.len();
+        for (request, kept) in requests.into_iter().zip(&kept) {
+            if let Err(e) = inner.append(request, Some(kept)) {
+                inner.undo_to(start);
+                return Err(e);
+            }
+        }
+        self.announce(&inner);
+        Ok(inner.events.len() as u64)
     }
 
     async fn read_stream(

@@ -112,6 +112,8 @@ impl Target {
 
 pub(crate) struct Job {
     pub requests: Vec<AppendRequest>,
+    /// A restore: what each request keeps from its source (`EventStore::restore`).
+    pub kept: Option<Vec<crate::rules::Kept>>,
     pub reply: oneshot::Sender<Result<Vec<AppendResult>, StoreError>>,
 }
 
@@ -314,10 +316,32 @@ impl EventStore for PostgresStore {
         }
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { requests, reply })
+            .send(Job {
+                requests,
+                kept: None,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn restore(&self, events: Vec<RecordedEvent>) -> Result<u64, StoreError> {
+        let (requests, kept) = crate::rules::restoring(events)?;
+        if requests.is_empty() {
+            return self.head().await;
+        }
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                requests,
+                kept: Some(kept),
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let results = answer.await.map_err(|_| StoreError::Closed)??;
+        Ok(results.iter().map(|r| r.last_position).max().unwrap_or(0))
     }
 
     async fn read_stream(

@@ -8,6 +8,7 @@ mod rows;
 mod schema;
 mod writer;
 
+use crate::rules::restoring;
 use crate::{AppendRequest, AppendResult, EventStore, StoreError};
 use async_trait::async_trait;
 use readers::Readers;
@@ -146,7 +147,27 @@ impl EventStore for SqliteStore {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
-        self.ask(|reply| Job::Append { requests, reply }).await
+        self.ask(|reply| Job::Append {
+            requests,
+            kept: None,
+            reply,
+        })
+        .await
+    }
+
+    async fn restore(&self, events: Vec<RecordedEvent>) -> Result<u64, StoreError> {
+        let (requests, kept) = restoring(events)?;
+        if requests.is_empty() {
+            return self.head().await;
+        }
+        let results = self
+            .ask(|reply| Job::Append {
+                requests,
+                kept: Some(kept),
+                reply,
+            })
+            .await?;
+        Ok(results.iter().map(|r| r.last_position).max().unwrap_or(0))
     }
 
     async fn read_stream(
