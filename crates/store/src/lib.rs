@@ -84,6 +84,8 @@ pub enum StoreError {
     Restore(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error("unsafe durability: {0}")]
+    Durability(String),
 }
 
 impl StoreError {
