@@ -132,7 +132,7 @@ impl Services {
     /// The read models a pupil's file reads: live, or re-folded as of an instant. The
     /// scope is checked here: a pupil out of reach is `NOT_FOUND` like an unknown one. A
     /// staff member's read is recorded in the access journal.
-    pub fn pupil_view(
+    pub async fn pupil_view(
         &self,
         identity: &Identity,
         pupil: PupilId,
@@ -140,7 +140,18 @@ impl Services {
     ) -> async_graphql::Result<Arc<ReadModels>> {
         let (live, scope) = self.scope(identity);
         scope.pupil(&live, pupil)?;
-        self.journal.record(identity, pupil);
+        // Durable before the answer can leave: a staff read is never shown unrecorded.
+        self.journal
+            .record(identity, pupil)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, pupil = %pupil, "journaling a staff read failed");
+                coded(
+                    UNAVAILABLE,
+                    "the access journal could not record this read, so the pupil's file is \
+                     not shown; try again",
+                )
+            })?;
         crate::answers::journaled(pupil);
         Ok(scope.visible(match as_of {
             Some(at) => Arc::new(live.as_of_pupil(pupil, at)),

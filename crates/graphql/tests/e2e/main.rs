@@ -9,6 +9,7 @@ mod bad_input;
 mod dashboards;
 mod demo;
 mod harness;
+mod journal_durable;
 mod limits;
 mod live;
 mod seed;

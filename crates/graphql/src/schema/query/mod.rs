@@ -352,7 +352,7 @@ impl QueryRoot {
             }
             (None, Some(pupil_id)) => {
                 let pupil: PupilId = parse_id("pupilId", pupil_id)?;
-                let models = services.pupil_view(identity, pupil, as_of)?;
+                let models = services.pupil_view(identity, pupil, as_of).await?;
                 let report = models.pupil_time_on_task(pupil, &query);
                 Ok(TimeOnTaskView::new(models, report))
             }
@@ -370,7 +370,9 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<CompetencyView>> {
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
-        let models = services(ctx)?.pupil_view(identity(ctx)?, pupil, as_of)?;
+        let models = services(ctx)?
+            .pupil_view(identity(ctx)?, pupil, as_of)
+            .await?;
         Ok(competency_views(&models, pupil))
     }
 
