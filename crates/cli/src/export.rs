@@ -3,8 +3,9 @@
 //! `suivi import` reads it back into an identical log: same event ids, streams, stream
 //! versions and payloads (byte for byte), and — when imported into an empty store — the same
 //! global positions. `recorded_at` is the importing store's own time, by design: it says when
-//! *that* store recorded the event. The export carries no keys: sealed identities stay
-//! sealed, and can only be opened where the key table is.
+//! *that* store recorded the event. `suivi import --restore` instead puts the file back as
+//! it is, `recorded_at` included, into an empty store (`crate::restore`). The export carries
+//! no keys: sealed identities stay sealed, and can only be opened where the key table is.
 
 use crate::progress;
 use std::io::Write;

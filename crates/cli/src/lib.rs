@@ -9,5 +9,6 @@ pub mod fixtures;
 pub mod import;
 pub mod migrate;
 pub mod progress;
+pub mod restore;
 
 pub use demo::{load_demo, load_demo_into, DemoSummary};

@@ -217,6 +217,11 @@ struct ImportArgs {
     /// Name of the school a grades CSV registers when the store has none.
     #[arg(long, default_value = "Établissement")]
     school_name: String,
+    /// Restore `suivi export` files exactly, into an empty store only: every event keeps
+    /// its global position, stream version and `recorded_at`. Without it, an import
+    /// records the events anew (this store's positions and clock).
+    #[arg(long, conflicts_with_all = ["skip_bad"])]
+    restore: bool,
     /// Files to import, in order; a refused file stops the import.
     #[arg(required_unless_present = "keys")]
     files: Vec<PathBuf>,
@@ -608,8 +613,45 @@ async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn suivi_store::Event
         .with_context(|| format!("opening the store {url}"))
 }
 
+async fn restore_files(gateway: &Gateway, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    for (i, path) in files.iter().enumerate() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.display().to_string();
+        let report = suivi_cli::restore::restore(gateway, &name, &bytes).await?;
+        for e in &report.errors {
+            eprintln!("{name}: {e}");
+        }
+        println!("{}", report.summary());
+        if !report.errors.is_empty() {
+            let rest = files.len() - i - 1;
+            if rest > 0 {
+                eprintln!("{rest} file(s) after it not restored");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    // Before anything is written: `suivi import DIR/*` on a generated directory names the
+    // keys file among the files, and importing the others first would be a half import.
+    for path in &args.files {
+        if suivi_cli::import::is_keys_file(path)
+            .with_context(|| format!("reading {}", path.display()))?
+        {
+            anyhow::bail!(
+                "{}: {}; nothing was imported",
+                path.display(),
+                suivi_cli::import::KEYS_FILE_GIVEN
+            );
+        }
+    }
     let store = open(&args.store).await?;
+    if args.restore {
+        // Checked before the keys are loaded: a refused restore changes nothing.
+        suivi_cli::restore::require_empty(store.as_ref(), &args.store).await?;
+    }
     if let Some(path) = &args.keys {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let report = suivi_cli::import::load_keys(store.as_ref(), &bytes).await?;
@@ -634,6 +676,9 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let gateway = Gateway::new(store)
         .await
         .context("reading the log into the write model")?;
+    if args.restore {
+        return restore_files(&gateway, &args.files).await;
+    }
     let options = ImportOptions {
         skip_bad: args.skip_bad,
         school_name: args.school_name,

@@ -3,18 +3,19 @@
 //! and global positions, copies the key table of every pupil the log registers, then proves
 //! the copy with a checksum computed over both stores.
 //!
-//! The checksum is SHA-256 over every event in log order: position, id, stream, version,
-//! type, schema version, `occurred_at` (µs), school, actor, correlation, causation and the
-//! payload bytes. `recorded_at` is left out on purpose: it is when *a* store recorded the
-//! event, and the target records it now.
+//! The events are written with `EventStore::restore`, so each keeps the `recorded_at` the
+//! source gave it: a migrated log says when the school recorded each fact, not when it was
+//! moved. The checksum is SHA-256 over every event in log order: position, id, stream,
+//! version, type, schema version, `occurred_at` and `recorded_at` (µs), school, actor,
+//! correlation, causation and the payload bytes.
 
 use crate::progress;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use suivi_domain::events::PupilRegistered;
-use suivi_domain::{Event, NewEvent, RecordedEvent};
-use suivi_store::{AppendRequest, EventStore, ExpectedVersion};
+use suivi_domain::{Event, RecordedEvent};
+use suivi_store::EventStore;
 
 const BATCH: usize = 5_000;
 
@@ -39,7 +40,7 @@ impl fmt::Display for LogChecksum {
 fn feed(hash: &mut Sha256, event: &RecordedEvent) {
     let opt = |id: Option<String>| id.unwrap_or_default();
     let line = format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}",
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}",
         event.global_position,
         event.event_id,
         event.stream,
@@ -47,6 +48,7 @@ fn feed(hash: &mut Sha256, event: &RecordedEvent) {
         event.event_type,
         event.schema_version,
         event.occurred_at.timestamp_micros(),
+        event.recorded_at.timestamp_micros(),
         event.school_id,
         event.actor,
         opt(event.correlation_id.map(|c| c.to_string())),
@@ -106,20 +108,6 @@ impl fmt::Display for CopyReport {
     }
 }
 
-fn as_new(event: &RecordedEvent) -> NewEvent {
-    NewEvent {
-        event_id: event.event_id,
-        event_type: event.event_type.clone(),
-        schema_version: event.schema_version,
-        occurred_at: event.occurred_at,
-        school_id: event.school_id,
-        actor: event.actor.clone(),
-        correlation_id: event.correlation_id,
-        causation_id: event.causation_id,
-        payload: event.payload.clone(),
-    }
-}
-
 /// Copies `from` into the empty store `to`, then checks both checksums are equal.
 pub async fn copy_log(
     from: &dyn EventStore,
@@ -142,7 +130,6 @@ pub async fn copy_log(
         let Some(last) = batch.last() else {
             break;
         };
-        let mut requests: Vec<AppendRequest> = Vec::new();
         for event in &batch {
             if event.event_type == "PupilRegistered" {
                 match event.decode() {
@@ -156,35 +143,19 @@ pub async fn copy_log(
                     ),
                 }
             }
-            match requests.last_mut() {
-                Some(request) if request.stream == event.stream => {
-                    request.events.push(as_new(event))
-                }
-                _ => requests.push(AppendRequest {
-                    stream: event.stream.clone(),
-                    expected: match event.stream_version {
-                        1 => ExpectedVersion::NoStream,
-                        v => ExpectedVersion::Exact(v - 1),
-                    },
-                    events: vec![as_new(event)],
-                    keys: Vec::new(),
-                }),
-            }
         }
-        let results = to.append_all(requests).await.with_context(|| {
-            format!("appending the events after position {after} to the target")
-        })?;
-        let first = results.iter().map(|r| r.first_position).min();
-        let last_written = results.iter().map(|r| r.last_position).max();
-        if first != Some(after + 1) || last_written != Some(last.global_position) {
+        let last_position = last.global_position;
+        let written = to
+            .restore(batch)
+            .await
+            .with_context(|| format!("writing the events after position {after} to the target"))?;
+        if written != last_position {
             bail!(
-                "the target placed the events after position {after} at {first:?}..{last_written:?}, \
-                 not at {}..{}",
-                after + 1,
-                last.global_position
+                "the target placed the events after position {after} up to {written}, not \
+                 up to {last_position}"
             );
         }
-        after = last.global_position;
+        after = last_position;
         bar.set_position(after);
     }
     bar.finish_and_clear();

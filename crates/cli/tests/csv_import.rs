@@ -111,7 +111,19 @@ fn malformed_files_are_refused_whole_with_line_and_reason() {
             "score above the scale",
             format!("{HEADER}{GOOD_2}2nde 3;E1003;Petit;Chloé;Mathématiques;general;DS 1;09/10/2025;T1;23;20;2\n").into_bytes(),
             "line 3:",
-            "grade 23 exceeds the scale /20 of assessment",
+            "score 23 is above the scale /20",
+        ),
+        (
+            "negative score",
+            format!("{HEADER}{GOOD_2}2nde 3;E1003;Petit;Chloé;Mathématiques;general;DS 1;09/10/2025;T1;-2;20;2\n").into_bytes(),
+            "line 3:",
+            "score -2 is below 0",
+        ),
+        (
+            "score above the scale, with decimals",
+            format!("{HEADER}{GOOD_2}2nde 3;E1003;Petit;Chloé;Mathématiques;general;DS 1;09/10/2025;T1;20,5;20;2\n").into_bytes(),
+            "line 3:",
+            "score 20,5 is above the scale /20",
         ),
         (
             "unknown subject kind",

@@ -286,3 +286,34 @@ fn the_generated_school_looks_like_a_lycee() {
     assert_eq!(times[0].date_naive().to_string(), "2025-08-28");
     assert!(times.last().unwrap().date_naive().to_string().as_str() <= "2026-07-04");
 }
+
+/// `suivi import DIR/*` on a generated directory lists `keys.jsonl` among the files to
+/// import: it is named for what it is, and nothing is written, not even `events.jsonl`
+/// listed before it.
+#[test]
+fn a_keys_file_given_as_a_file_to_import_is_named_and_nothing_is_imported() {
+    let s = Scratch::new();
+    let dir = s.path("gen");
+    generate(&dir, "5", "1", "3");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path().display().to_string())
+        .collect();
+    // The shell's order for DIR/*.
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].ends_with("events.jsonl") && files[1].ends_with("keys.jsonl"));
+    let store = s.store("s.db");
+    let mut args = vec!["import".to_owned(), "--store".to_owned(), store.clone()];
+    args.extend(files.iter().cloned());
+    let run = suivi(&args);
+    assert!(!run.ok(), "accepted: {}", run.stdout);
+    let wanted = format!("{}: this is a keys file: pass it with --keys", files[1]);
+    assert!(run.stderr.contains(&wanted), "{}", run.stderr);
+    assert!(export(&store).is_empty(), "the store was written");
+
+    // The same directory the right way round imports.
+    let run = suivi(&["import", "--store", &store, "--keys", &files[1], &files[0]]);
+    assert!(run.ok(), "{}", run.stderr);
+    assert_eq!(export(&store).len(), lines(&dir.join("events.jsonl")).len());
+}

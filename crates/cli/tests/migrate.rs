@@ -1,5 +1,6 @@
 //! `suivi migrate`, the real binary against the machine's PostgreSQL: the demo school copied
-//! from an SQLite file keeps every position, id, stream and version, and every pupil key;
+//! from an SQLite file keeps every position, id, stream, version and `recorded_at`, and
+//! every pupil key (both stores export the same bytes);
 //! a second copy into the now non-empty target is refused and changes nothing; a schema
 //! migrated by a newer suivi is refused. Each test uses its own schema and drops it.
 
@@ -26,10 +27,14 @@ async fn whole_log(store: &dyn EventStore) -> Vec<RecordedEvent> {
     }
 }
 
-/// Field by field, everything but `recorded_at` (when the target wrote it: now).
+/// Field by field, `recorded_at` included (the source's, not the time of the copy).
 fn assert_same_event(source: &RecordedEvent, target: &RecordedEvent) {
     let at = source.global_position;
     assert_eq!(source.global_position, target.global_position);
+    assert_eq!(
+        source.recorded_at, target.recorded_at,
+        "recorded_at at {at}"
+    );
     assert_eq!(source.event_id, target.event_id, "event id at {at}");
     assert_eq!(source.stream, target.stream, "stream at {at}");
     assert_eq!(
@@ -117,6 +122,26 @@ async fn the_demo_school_is_copied_into_postgres_with_its_positions_and_keys() {
             .contains(&format!("{} events, head {}", from.len(), from.len())),
         "the report gives the checksum's coverage: {}",
         copy.stdout
+    );
+    // What an operator compares: both stores export the same bytes.
+    let export = |url: String, out: std::path::PathBuf| async move {
+        let run = run(vec![
+            "export".into(),
+            "--store".into(),
+            url,
+            "--out".into(),
+            out.display().to_string(),
+        ])
+        .await;
+        assert!(run.ok(), "{}", run.stderr);
+        std::fs::read(out).expect("the export file")
+    };
+    let from_sqlite = export(sqlite.clone(), scratch.path("sqlite.jsonl")).await;
+    let from_postgres = export(schema.url.clone(), scratch.path("postgres.jsonl")).await;
+    assert!(from_sqlite.len() > 100_000, "{}", from_sqlite.len());
+    assert!(
+        from_sqlite == from_postgres,
+        "the two stores export different bytes"
     );
 
     // Every pupil the log registers has the same key in both stores.

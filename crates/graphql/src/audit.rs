@@ -9,12 +9,18 @@
 //! It is kept beside the log, not in it: reads are not facts about a pupil's school work,
 //! and the log's event families are shared with every fold and the analytics. Where:
 //! - embedded store (`sqlite:PATH`): the append-only file `PATH.access.jsonl` (one JSON
-//!   object per line, read back at start);
+//!   object per line, read back at start), synced to disk before `record` returns;
 //! - PostgreSQL (`postgres://…`): the `access_journal` table of the same database
 //!   (migration 2), so that every server of the school writes one journal and queries
-//!   read what all of them wrote. A record is queued at once and written by a task in
-//!   order; a query first waits for what this process queued before it;
+//!   read what all of them wrote. A record is handed to one writer task, which inserts
+//!   what is waiting in order, in one statement, and acknowledges each record once its
+//!   insert has committed; a query first waits for what this process queued before it;
 //! - otherwise (`memory:`): in memory, for the life of the process.
+//!
+//! `record` returns once the record is durable (or fails): the door that journals a read
+//! awaits it, so no answer showing a pupil's file leaves before its journal row is written,
+//! and a journal that cannot be written withholds the answer (`UNAVAILABLE`) rather than
+//! let a read go unrecorded.
 //!
 //! Administrators query it (`accessJournal`).
 
@@ -39,15 +45,21 @@ pub struct AccessRecord {
     pub pupil_id: PupilId,
 }
 
+/// A staff read that could not be journaled.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the access journal could not be written: {0}")]
+pub struct JournalError(String);
+
 enum Queued {
-    Row(AccessRow),
+    /// Answered once the row's insert has committed, or has finally failed.
+    Row(AccessRow, oneshot::Sender<Result<(), String>>),
     /// Answered once every row queued before it is written.
     Flush(oneshot::Sender<()>),
 }
 
 enum Keep {
     Memory,
-    File(PathBuf, Mutex<std::fs::File>),
+    File(PathBuf, Arc<Mutex<std::fs::File>>),
     Postgres {
         writes: mpsc::UnboundedSender<Queued>,
         table: Arc<AccessTable>,
@@ -115,17 +127,18 @@ impl AccessJournal {
             .open(path)?;
         Ok(AccessJournal {
             records: Mutex::new(records),
-            keep: Keep::File(path.to_owned(), Mutex::new(file)),
+            keep: Keep::File(path.to_owned(), Arc::new(Mutex::new(file))),
         })
     }
 
-    /// Records that `identity` opened `pupil`'s file, if it is staff.
-    pub fn record(&self, identity: &Identity, pupil: PupilId) {
+    /// Records that `identity` opened `pupil`'s file, if it is staff; returns once the
+    /// record is durable.
+    pub async fn record(&self, identity: &Identity, pupil: PupilId) -> Result<(), JournalError> {
         if !matches!(
             identity.role,
             Role::Admin | Role::HeadTeacher | Role::Teacher
         ) {
-            return;
+            return Ok(());
         }
         let record = AccessRecord {
             at: Utc::now(),
@@ -135,13 +148,20 @@ impl AccessJournal {
         match &self.keep {
             Keep::Memory => {}
             Keep::File(path, file) => {
-                let line = match serde_json::to_string(&record) {
-                    Ok(line) => line + "\n",
-                    Err(_) => return,
-                };
-                let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
-                if let Err(error) = file.write_all(line.as_bytes()).and_then(|_| file.flush()) {
+                let line = serde_json::to_string(&record)
+                    .map_err(|e| JournalError(format!("a record as JSON: {e}")))?
+                    + "\n";
+                let file = Arc::clone(file);
+                let written = tokio::task::spawn_blocking(move || {
+                    let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+                    file.write_all(line.as_bytes())?;
+                    file.sync_data()
+                })
+                .await
+                .map_err(|e| JournalError(format!("the journal's write task: {e}")))?;
+                if let Err(error) = written {
                     tracing::error!(%error, path = %path.display(), pupil = %pupil, "the access journal could not be written");
+                    return Err(JournalError(format!("{}: {error}", path.display())));
                 }
             }
             Keep::Postgres { writes, .. } => {
@@ -150,16 +170,20 @@ impl AccessJournal {
                     actor: record.actor,
                     pupil,
                 };
-                if writes.send(Queued::Row(row)).is_err() {
+                let stopped = || JournalError("its writer has stopped".into());
+                let (done, written) = oneshot::channel();
+                if writes.send(Queued::Row(row, done)).is_err() {
                     tracing::error!(pupil = %pupil, "the access journal's writer has stopped");
+                    return Err(stopped());
                 }
-                return;
+                return written.await.map_err(|_| stopped())?.map_err(JournalError);
             }
         }
         self.records
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(record);
+        Ok(())
     }
 
     /// The latest records first, of one pupil or of all, since an instant.
@@ -205,23 +229,36 @@ impl AccessJournal {
 async fn write_rows(table: Arc<AccessTable>, mut queued: mpsc::UnboundedReceiver<Queued>) {
     while let Some(first) = queued.recv().await {
         let mut rows = Vec::new();
+        let mut waiting = Vec::new();
         let mut flushes = Vec::new();
         let mut next = Some(first);
         while let Some(write) = next {
             match write {
-                Queued::Row(row) => rows.push(row),
+                Queued::Row(row, done) => {
+                    rows.push(row);
+                    waiting.push(done);
+                }
                 Queued::Flush(done) => flushes.push(done),
             }
             next = queued.try_recv().ok();
         }
         let mut attempt = 0;
-        while let Err(error) = table.append(&rows).await {
-            attempt += 1;
-            if attempt == 5 {
-                tracing::error!(%error, rows = rows.len(), "the access journal could not be written");
-                break;
+        let outcome = loop {
+            match table.append(&rows).await {
+                Ok(()) => break Ok(()),
+                Err(error) => {
+                    attempt += 1;
+                    if attempt == 5 {
+                        tracing::error!(%error, rows = rows.len(), "the access journal could not be written");
+                        break Err(error.to_string());
+                    }
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
             }
-            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+        };
+        // A reader that gave up waiting dropped its receiver; nothing to tell it.
+        for done in waiting {
+            let _ = done.send(outcome.clone());
         }
         for done in flushes {
             let _ = done.send(());
@@ -246,9 +283,9 @@ mod tests {
         let teacher = who(Role::Teacher);
         {
             let journal = AccessJournal::for_store(&url).await.unwrap();
-            journal.record(&teacher, pupil);
-            journal.record(&who(Role::Guardian), pupil);
-            journal.record(&who(Role::Pupil), pupil);
+            journal.record(&teacher, pupil).await.unwrap();
+            journal.record(&who(Role::Guardian), pupil).await.unwrap();
+            journal.record(&who(Role::Pupil), pupil).await.unwrap();
         }
         let journal = AccessJournal::for_store(&url).await.unwrap();
         let records = journal.query(Some(pupil), None, 10).await.unwrap();

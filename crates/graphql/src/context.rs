@@ -132,7 +132,7 @@ impl Services {
     /// The read models a pupil's file reads: live, or re-folded as of an instant. The
     /// scope is checked here: a pupil out of reach is `NOT_FOUND` like an unknown one. A
     /// staff member's read is recorded in the access journal.
-    pub fn pupil_view(
+    pub async fn pupil_view(
         &self,
         identity: &Identity,
         pupil: PupilId,
@@ -143,7 +143,7 @@ impl Services {
             Some(at) => scope.pupil_on(&live, pupil, at.date_naive())?,
             None => scope.pupil(&live, pupil)?,
         }
-        self.journal_read(identity, pupil);
+        self.journal_read(identity, pupil).await?;
         let models = match as_of {
             Some(at) => Arc::new(live.as_of_pupil(pupil, at)),
             None => live.clone(),
@@ -152,12 +152,28 @@ impl Services {
     }
 
     /// Records a staff member's read of a pupil's individual data in the access journal
-    /// (families' reads are not journaled), and marks the answer as holding it. Every path
+    /// (families' reads are not journaled), durably before the answer can leave (a staff
+    /// read is never shown unrecorded), and marks the answer as holding it. Every path
     /// that shows one pupil's data to staff comes here: `pupil_view`, a class's pupil rows,
     /// a pupil's time on task in a class.
-    pub fn journal_read(&self, identity: &Identity, pupil: PupilId) {
-        self.journal.record(identity, pupil);
+    pub async fn journal_read(
+        &self,
+        identity: &Identity,
+        pupil: PupilId,
+    ) -> async_graphql::Result<()> {
+        self.journal
+            .record(identity, pupil)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, pupil = %pupil, "journaling a staff read failed");
+                coded(
+                    UNAVAILABLE,
+                    "the access journal could not record this read, so the pupil's data is \
+                     not shown; try again",
+                )
+            })?;
         crate::answers::journaled(pupil);
+        Ok(())
     }
 
     /// "NOM Prénom" of a pupil, opened with their key; "Élève effacé" once erased.

@@ -218,7 +218,18 @@ impl App {
         identities: IdentitySource,
         limits: &Limits,
     ) -> Result<App, ServeError> {
-        let (services, shutdown) = start_services(store, AccessJournal::in_memory()).await?;
+        App::with_journal(store, identities, limits, AccessJournal::in_memory()).await
+    }
+
+    /// As `with_limits`, journaling staff reads in `journal` (the journal of the store, as
+    /// `serve` opens it, rather than one in memory).
+    pub async fn with_journal(
+        store: Arc<dyn EventStore>,
+        identities: IdentitySource,
+        limits: &Limits,
+        journal: AccessJournal,
+    ) -> Result<App, ServeError> {
+        let (services, shutdown) = start_services(store, journal).await?;
         Ok(App::assemble(services, shutdown, identities, limits))
     }
 
@@ -374,8 +385,18 @@ async fn graphql_http(
         keys: state.services.keys.generation(),
     };
     if let Some(answer) = state.answers.get(&identity, &body, basis) {
+        // A served copy is a read like a computed one: journaled, durably, before it leaves.
         for pupil in &answer.journaled {
-            state.services.journal.record(&identity, *pupil);
+            if let Err(error) = state.services.journal.record(&identity, *pupil).await {
+                tracing::error!(%error, pupil = %pupil, "journaling a served staff read failed");
+                return coded_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::errors::UNAVAILABLE,
+                    "the access journal could not record this read, so the answer is not \
+                     shown; try again"
+                        .to_owned(),
+                );
+            }
         }
         return json_bytes(answer.body.clone());
     }

@@ -39,16 +39,16 @@ async fn one_servers_reads_are_seen_by_another_and_kept_after_both_stop() {
     {
         let a = AccessJournal::for_store(&url).await.expect("journal A");
         let b = AccessJournal::for_store(&url).await.expect("journal B");
-        a.record(&teacher, pupil);
-        a.record(&who(Role::Guardian), pupil);
+        a.record(&teacher, pupil).await.expect("record");
+        a.record(&who(Role::Guardian), pupil).await.expect("record");
         // A query waits for its own server's queue: A's teacher read is there, the
         // guardian's read was never journaled.
         let from_a = a.query(Some(pupil), None, 10).await.expect("query A");
         assert_eq!(from_a.len(), 1, "{from_a:?}");
         assert_eq!(from_a[0].actor, teacher.actor().to_string());
         // B's reads come after (a later `at`, whichever server writes first).
-        b.record(&head, pupil);
-        b.record(&head, other);
+        b.record(&head, pupil).await.expect("record");
+        b.record(&head, other).await.expect("record");
         // Now both queues are written.
         let from_b = b.query(Some(pupil), None, 10).await.expect("query B");
         let actors: Vec<&str> = from_b.iter().map(|r| r.actor.as_str()).collect();
@@ -82,7 +82,7 @@ async fn one_servers_reads_are_seen_by_another_and_kept_after_both_stop() {
         .expect("terminate")
         .get(0);
     assert_eq!(cut, 1, "the journal's one connection");
-    c.record(&teacher, other);
+    c.record(&teacher, other).await.expect("record");
     let mut seen = None;
     for _ in 0..50 {
         if let Ok(all) = c.query(None, None, 10).await {

@@ -19,7 +19,8 @@ use suivi_domain::events::PupilRegistered;
 use suivi_domain::identity::{seal, PupilIdentity, PupilKey, KEY_LEN, NONCE_LEN};
 use suivi_domain::ids::{EventId, PupilId, SchoolId};
 use suivi_domain::{
-    check, decide, Command, DecodeError, DomainError, Event, NewEvent, SchoolState, StreamName,
+    check, decide, Command, DecodeError, DomainError, Event, NewEvent, RecordedEvent, SchoolState,
+    StreamName,
 };
 use suivi_store::{AppendRequest, EventStore, ExpectedVersion, StoreError};
 use tokio::sync::Mutex;
@@ -412,6 +413,48 @@ impl Gateway {
         }
         drop(model);
         self.commit(plan).await.map_err(|e| fail(0, e))
+    }
+
+    /// Restores events exactly as another store recorded them (`suivi import --restore`):
+    /// each is checked by the domain rules like an imported one, then all are written with
+    /// their positions, stream versions and `recorded_at` (`EventStore::restore`), or none
+    /// is. Returns the position of the last one.
+    pub async fn restore_events(&self, events: Vec<RecordedEvent>) -> Result<u64, BatchError> {
+        let fail = |index, error: CommandError| BatchError { index, error };
+        let mut model = self.model.lock().await;
+        self.catch_up(&mut model).await.map_err(|e| fail(0, e))?;
+        let mut schools: HashMap<SchoolId, SchoolState> = HashMap::new();
+        for (index, recorded) in events.iter().enumerate() {
+            let event = recorded.decode().map_err(|error| {
+                fail(
+                    index,
+                    CommandError::Decode {
+                        position: recorded.global_position,
+                        error,
+                    },
+                )
+            })?;
+            let stream = event.stream(recorded.school_id);
+            if stream != recorded.stream {
+                return Err(fail(
+                    index,
+                    CommandError::WrongStream {
+                        event_id: recorded.event_id,
+                        expected: stream,
+                        given: recorded.stream.clone(),
+                    },
+                ));
+            }
+            let state = schools
+                .entry(recorded.school_id)
+                .or_insert_with(|| model.school(recorded.school_id));
+            check(state, &event).map_err(|e| fail(index, e.into()))?;
+            state.evolve(&event);
+        }
+        // Held across the write: the write model catches up with exactly these events next.
+        let restored = self.store.restore(events).await;
+        drop(model);
+        restored.map_err(|e| fail(0, e.into()))
     }
 
     async fn commit(&self, plan: Plan) -> Result<Executed, CommandError> {

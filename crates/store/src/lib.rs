@@ -96,6 +96,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shut down")]
     Closed,
+    #[error("restoring: {0}")]
+    Restore(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("unsafe durability: {0}")]
+    Durability(String),
 }
 
 impl StoreError {
@@ -130,6 +136,19 @@ pub trait EventStore: Send + Sync + 'static {
         results
             .pop()
             .ok_or(StoreError::Backend("append returned no result".into()))
+    }
+
+    /// Appends events another store recorded, keeping what that store gave them: global
+    /// positions, stream versions and `recorded_at` (`suivi migrate`, `suivi import
+    /// --restore`). The events must follow the head without a gap (the first at `head + 1`)
+    /// and each at its stream's next version; otherwise nothing is written. All or nothing,
+    /// and idempotent like `append_all`. Returns the new head. Adapters that cannot set
+    /// `recorded_at` refuse with `Unsupported`.
+    async fn restore(&self, events: Vec<RecordedEvent>) -> Result<u64, StoreError> {
+        let _ = events;
+        Err(StoreError::Unsupported(
+            "this store cannot restore events with their recorded_at".into(),
+        ))
     }
 
     /// Events of one stream with version >= `from_version` (1-based), in order.

@@ -1,6 +1,6 @@
 //! The in-memory adapter: for tests and demos. Everything is lost when it is dropped.
 
-use crate::rules::{check_expected, replayed, to_micros};
+use crate::rules::{check_expected, replayed, restoring, to_micros, Kept};
 use crate::{AppendRequest, AppendResult, EventStore, StoreError};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -41,6 +41,16 @@ impl MemoryStore {
         }
     }
 
+    /// Called under the lock, so concurrent appends announce heads in order.
+    fn announce(&self, inner: &Inner) {
+        let head = inner.events.len() as u64;
+        self.head.send_if_modified(|h| {
+            let moved = head > *h;
+            *h = head.max(*h);
+            moved
+        });
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-applied append: `append_all`
         // undoes its own pushes before returning an error, and pushes do not panic.
@@ -55,11 +65,13 @@ impl Inner {
         self.streams.get(stream).map(|v| v.len() as u64)
     }
 
-    /// Appends one request; the keys it carries go to `keys` to be stored with the commit
-    /// (not for a retry: its keys were stored the first time).
+    /// Appends one request; `kept` is what a restored request keeps from its source. The
+    /// keys it carries go to `keys` to be stored with the commit (not for a retry: its keys
+    /// were stored the first time).
     fn append(
         &mut self,
         request: AppendRequest,
+        kept: Option<&Kept>,
         keys: &mut Vec<(PupilId, PupilKey)>,
     ) -> Result<AppendResult, StoreError> {
         let AppendRequest {
@@ -83,12 +95,22 @@ impl Inner {
                     }
                 }
             }
-            return replayed(&stream, &stored, &events);
+            let result = replayed(&stream, &stored, &events)?;
+            if let Some(kept) = kept {
+                kept.check_position(result.first_position)?;
+            }
+            return Ok(result);
         }
         check_expected(&stream, expected, self.version(&stream))?;
-        let recorded_at = to_micros(Utc::now());
+        if let Some(kept) = kept {
+            kept.check_position(self.events.len() as u64 + 1)?;
+        }
+        let now = to_micros(Utc::now());
         let start = self.events.len();
-        for event in events {
+        for (i, event) in events.into_iter().enumerate() {
+            let recorded_at = kept
+                .and_then(|k| k.recorded_at.get(i).copied())
+                .unwrap_or(now);
             if self.ids.contains_key(&event.event_id) {
                 // Part of the request is already stored, or an id repeats within it.
                 self.undo_to(start);
@@ -153,7 +175,7 @@ impl EventStore for MemoryStore {
         let mut results = Vec::with_capacity(requests.len());
         let mut keys = Vec::new();
         for request in requests {
-            match inner.append(request, &mut keys) {
+            match inner.append(request, None, &mut keys) {
                 Ok(result) => results.push(result),
                 Err(e) => {
                     inner.undo_to(start);
@@ -162,14 +184,23 @@ impl EventStore for MemoryStore {
             }
         }
         inner.keys.extend(keys);
-        let head = inner.events.len() as u64;
-        // Published under the lock, so concurrent appends announce heads in order.
-        self.head.send_if_modified(|h| {
-            let moved = head > *h;
-            *h = head.max(*h);
-            moved
-        });
+        self.announce(&inner);
         Ok(results)
+    }
+
+    async fn restore(&self, events: Vec<RecordedEvent>) -> Result<u64, StoreError> {
+        let (requests, kept) = restoring(events)?;
+        let mut inner = self.lock();
+        let start = inner.events.len();
+        for (request, kept) in requests.into_iter().zip(&kept) {
+            // A restored log brings its keys through the key file, not its events.
+            if let Err(e) = inner.append(request, Some(kept), &mut Vec::new()) {
+                inner.undo_to(start);
+                return Err(e);
+            }
+        }
+        self.announce(&inner);
+        Ok(inner.events.len() as u64)
     }
 
     async fn read_stream(

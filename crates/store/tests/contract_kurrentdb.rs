@@ -16,7 +16,8 @@
 //!
 //! Expected on KurrentDB: `append_all_is_all_or_nothing` fails, because a call appending to
 //! several streams is refused (KurrentDB has no transaction across streams; see the
-//! adapter's documentation).
+//! adapter's documentation); and the two `restore_…` cases fail with `Unsupported`: a
+//! KurrentDB server sets its own positions and creation times.
 #![cfg(feature = "kurrentdb")]
 
 use std::sync::Arc;

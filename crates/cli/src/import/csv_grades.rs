@@ -228,7 +228,13 @@ fn row(line: usize, record: &csv::ByteRecord, columns: &[usize; 12]) -> Result<R
         ));
     }
     let grade = Grade::parse(field(9));
-    if grade.is_none() && !field(9).is_empty() {
+    let negative = field(9)
+        .strip_prefix('-')
+        .is_some_and(|points| Hundredths::parse(points).is_some_and(|h| h.0 > 0));
+    if negative {
+        // A number, only out of range: say so rather than "not a number".
+        problems.push(format!("score {} is below 0", field(9)));
+    } else if grade.is_none() && !field(9).is_empty() {
         problems.push(format!(
             "score {:?} is not a number nor Abs/Disp/NR",
             field(9)
@@ -240,6 +246,11 @@ fn row(line: usize, record: &csv::ByteRecord, columns: &[usize; 12]) -> Result<R
             "scale {:?} is not a whole number of points",
             field(10)
         ));
+    }
+    if let (Some(Grade::Score(points)), Some(scale)) = (&grade, scale) {
+        if *points > Hundredths::from_points(u32::from(scale)) {
+            problems.push(format!("score {} is above the scale /{scale}", field(9)));
+        }
     }
     let coefficient = Hundredths::parse(field(11)).map(Coefficient);
     if coefficient.is_none() && !field(11).is_empty() {
@@ -318,6 +329,31 @@ mod tests {
             assert!(reason.contains(needle), "{reason}");
         }
         assert_eq!(p.errors[0].line, 2);
+    }
+
+    #[test]
+    fn a_score_out_of_range_is_named_as_a_number_out_of_range() {
+        let row = |score: &str| {
+            format!("2nde 3;E1;Martin;Léa;Maths;general;DS 1;09/10/2025;T1;{score};20;1")
+        };
+        assert_eq!(one(&row("-2")).errors[0].reason, "score -2 is below 0");
+        assert_eq!(one(&row("-0,5")).errors[0].reason, "score -0,5 is below 0");
+        assert_eq!(
+            one(&row("23")).errors[0].reason,
+            "score 23 is above the scale /20"
+        );
+        assert_eq!(
+            one(&row("20,01")).errors[0].reason,
+            "score 20,01 is above the scale /20"
+        );
+        for fine in ["0", "20", "19,99", "Abs"] {
+            let p = one(&row(fine));
+            assert!(p.errors.is_empty(), "{fine}: {:?}", p.errors);
+        }
+        assert_eq!(
+            one(&row("-douze")).errors[0].reason,
+            "score \"-douze\" is not a number nor Abs/Disp/NR"
+        );
     }
 
     #[test]

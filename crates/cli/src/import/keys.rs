@@ -87,9 +87,57 @@ pub async fn load_keys(store: &dyn EventStore, bytes: &[u8]) -> anyhow::Result<K
     Ok(report)
 }
 
+/// What `suivi import` says of a keys file given as a file to import.
+pub const KEYS_FILE_GIVEN: &str = "this is a keys file: pass it with --keys";
+
+/// A key line and nothing else: how a keys file is told from an event file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ExactKeyLine {
+    pupil_id: PupilId,
+    key: String,
+}
+
+/// Whether `first_line` (the first non-blank line of a file) is a line of a keys file.
+pub fn is_key_line(first_line: &str) -> bool {
+    let text = first_line.trim().trim_start_matches('\u{feff}');
+    serde_json::from_str::<ExactKeyLine>(text).is_ok()
+}
+
+/// Whether the file at `path` is a keys file, judged by its first non-blank line (an event
+/// file is not read through).
+pub fn is_keys_file(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::BufRead;
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
+    for line in file.split(b'\n') {
+        let line = line?;
+        let Ok(text) = std::str::from_utf8(&line) else {
+            return Ok(false);
+        };
+        if !text.trim().trim_start_matches('\u{feff}').is_empty() {
+            return Ok(is_key_line(text));
+        }
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_line_is_told_from_an_event_line() {
+        let key = format!(
+            "{{\"pupil_id\":\"0198ef79-e580-78d0-8add-99894714a50c\",\"key\":\"{}\"}}",
+            "0f".repeat(32)
+        );
+        assert!(is_key_line(&key));
+        assert!(is_key_line(&format!("\u{feff}{key}\r")));
+        let event = "{\"pupil_id\":\"0198ef79-e580-78d0-8add-99894714a50c\",\"key\":\"x\",\"event_type\":\"PupilRegistered\"}";
+        assert!(!is_key_line(event));
+        assert!(!is_key_line("class;pupil_id;key"));
+    }
 
     #[test]
     fn keys_are_64_hex_digits() {

@@ -16,7 +16,7 @@ mod jsonl;
 mod keys;
 
 pub use catalog::Catalog;
-pub use keys::{load_keys, KeysReport};
+pub use keys::{is_keys_file, load_keys, KeysReport, KEYS_FILE_GIVEN};
 
 use crate::progress;
 use anyhow::Context;
@@ -189,6 +189,17 @@ impl<'g> Importer<'g> {
         bytes: &[u8],
     ) -> anyhow::Result<FileReport> {
         let mut report = FileReport::new(name, format);
+        let first_line = bytes
+            .split(|b| *b == b'\n')
+            .map(String::from_utf8_lossy)
+            .find(|line| !line.trim().trim_start_matches('\u{feff}').is_empty());
+        if format == Format::Jsonl && first_line.is_some_and(|line| keys::is_key_line(&line)) {
+            report.errors.push(LineError {
+                line: 1,
+                reason: KEYS_FILE_GIVEN.to_owned(),
+            });
+            return Ok(report);
+        }
         tracing::info!(file = name, %format, bytes = bytes.len(), "importing");
         match format {
             Format::Jsonl => jsonl::import(self, bytes, &mut report).await?,

@@ -449,7 +449,7 @@ impl SubscriptionRoot {
         let identity = identity(ctx)?.clone();
         let services = services(ctx)?.clone();
         let changes = services.projections.changes();
-        let models = services.pupil_view(&identity, pupil, None)?;
+        let models = services.pupil_view(&identity, pupil, None).await?;
         Ok(grade_stream(GradeFeed {
             book: grade_book(&models, pupil),
             shutdown: services.shutdown.clone(),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use suivi_domain::ids::SchoolId;
 use suivi_domain::Role;
+use suivi_graphql::audit::AccessJournal;
 use suivi_graphql::identity::Within;
 use suivi_graphql::jwt::{issue_hs256, Claims, JwtVerifier};
 use suivi_graphql::{App, Identity, IdentitySource};
@@ -51,14 +52,35 @@ impl Server {
     pub async fn start_limited(verifier: JwtVerifier, limits: &suivi_graphql::Limits) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}", dir.path().join("suivi.db").display());
-        let store = suivi_store::open(&url)
+        Server::start_at(dir, &url, verifier, limits, AccessJournal::in_memory()).await
+    }
+
+    /// A server on the store at `url` (PostgreSQL, say), journaling staff reads as `serve`
+    /// does: in the journal beside that store.
+    pub async fn start_on(url: &str) -> Server {
+        let journal = AccessJournal::for_store(url)
             .await
-            .expect("open the sqlite store");
+            .expect("open the access journal");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let verifier = JwtVerifier::hs256(SECRET.as_bytes()).expect("a long enough secret");
+        let limits = suivi_graphql::Limits::default();
+        Server::start_at(dir, url, verifier, &limits, journal).await
+    }
+
+    async fn start_at(
+        dir: tempfile::TempDir,
+        url: &str,
+        verifier: JwtVerifier,
+        limits: &suivi_graphql::Limits,
+        journal: AccessJournal,
+    ) -> Server {
+        let store = suivi_store::open(url).await.expect("open the store");
         let school = SchoolId(uuid::Uuid::now_v7());
-        let app = App::with_limits(
+        let app = App::with_journal(
             store.clone(),
             IdentitySource::Jwt { verifier, school },
             limits,
+            journal,
         )
         .await
         .expect("start the app");

@@ -10,6 +10,7 @@ mod dashboards;
 mod demo;
 mod harness;
 mod holes;
+mod journal_durable;
 mod limits;
 mod live;
 mod seed;

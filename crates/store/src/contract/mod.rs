@@ -17,10 +17,12 @@
 mod appends;
 mod live;
 mod reads;
+mod restore;
 
 pub use appends::*;
 pub use live::*;
 pub use reads::*;
+pub use restore::*;
 
 use crate::{AppendResult, EventStore, ExpectedVersion};
 use chrono::{DateTime, TimeZone, Utc};
@@ -54,6 +56,8 @@ macro_rules! contract_tests {
             keys_are_put_read_and_destroyed,
             keys_travel_with_their_append_only,
             find_event_answers_by_id,
+            restore_keeps_positions_versions_and_recorded_at,
+            restore_refuses_what_would_not_land_in_place,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

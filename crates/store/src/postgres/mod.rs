@@ -14,6 +14,7 @@
 //! head, and subscribers catch up with `read_all`, so no gap survives a reconnect.
 
 pub mod access;
+mod durability;
 mod listen;
 pub mod migrations;
 mod writer;
@@ -39,6 +40,9 @@ pub(crate) fn pg(e: tokio_postgres::Error) -> StoreError {
 pub struct Target {
     pub config: Config,
     pub schema: Option<String>,
+    /// `?accept_unsafe_durability=true`: the operator accepts a server that may lose
+    /// acknowledged commits (see `durability`).
+    pub accept_unsafe_durability: bool,
 }
 
 impl Target {
@@ -52,9 +56,21 @@ impl Target {
             None => (url, ""),
         };
         let mut schema = None;
+        let mut accept_unsafe_durability = false;
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             match pair.split_once('=') {
+                Some(("accept_unsafe_durability", value)) => {
+                    accept_unsafe_durability = match value {
+                        "true" => true,
+                        "false" => false,
+                        other => {
+                            return Err(invalid(format!(
+                                "accept_unsafe_durability={other:?}: say true or false"
+                            )))
+                        }
+                    };
+                }
                 Some(("schema", name)) => {
                     if name.is_empty()
                         || name.len() > 63
@@ -80,7 +96,11 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name(format!("suivi {}", schema.as_deref().unwrap_or("public")));
         }
-        Ok(Target { config, schema })
+        Ok(Target {
+            config,
+            schema,
+            accept_unsafe_durability,
+        })
     }
 
     pub(crate) fn channel(&self) -> String {
@@ -90,7 +110,9 @@ impl Target {
         )
     }
 
-    /// A new connection, with its search path set to the target schema.
+    /// A new connection, with its search path set to the target schema. Its durability
+    /// settings are read back first: one that could acknowledge a commit the server may
+    /// lose is refused, unless the URL accepts it (`durability`).
     pub async fn connect(&self) -> Result<Client, StoreError> {
         let (client, connection) = self.config.connect(NoTls).await.map_err(pg)?;
         tokio::spawn(async move {
@@ -98,6 +120,7 @@ impl Target {
                 tracing::warn!(error = %e, "postgres connection closed");
             }
         });
+        durability::require(&client, self.accept_unsafe_durability).await?;
         if let Some(schema) = &self.schema {
             client
                 .batch_execute(&format!(
@@ -112,6 +135,8 @@ impl Target {
 
 pub(crate) struct Job {
     pub requests: Vec<AppendRequest>,
+    /// A restore: what each request keeps from its source (`EventStore::restore`).
+    pub kept: Option<Vec<crate::rules::Kept>>,
     pub reply: oneshot::Sender<Result<Vec<AppendResult>, StoreError>>,
 }
 
@@ -314,10 +339,32 @@ impl EventStore for PostgresStore {
         }
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { requests, reply })
+            .send(Job {
+                requests,
+                kept: None,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn restore(&self, events: Vec<RecordedEvent>) -> Result<u64, StoreError> {
+        let (requests, kept) = crate::rules::restoring(events)?;
+        if requests.is_empty() {
+            return self.head().await;
+        }
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                requests,
+                kept: Some(kept),
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let results = answer.await.map_err(|_| StoreError::Closed)??;
+        Ok(results.iter().map(|r| r.last_position).max().unwrap_or(0))
     }
 
     async fn read_stream(

@@ -3,6 +3,7 @@
 //! caller), under the advisory lock that orders commits across servers.
 
 use super::{pg, Job, PostgresStats};
+use crate::rules::Kept;
 use crate::{AppendRequest, AppendResult, ExpectedVersion, StoreError};
 use chrono::Utc;
 use std::collections::{HashMap, HashSet};
@@ -52,11 +53,11 @@ async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
             .prepare(
                 "INSERT INTO events (global_position, stream_id, stream_version, event_id, event_type, \
                    schema_version, occurred_at, recorded_at, school_id, actor, correlation_id, causation_id, payload) \
-                 SELECT u.p, u.s, u.v, u.id, u.t, u.sv, u.oa, $2, u.sch, u.a, u.c, u.ca, u.pl::json \
-                 FROM unnest($1::bigint[], $3::bigint[], $4::bigint[], $5::uuid[], $6::text[], \
-                   $7::smallint[], $8::timestamptz[], $9::uuid[], $10::text[], $11::uuid[], \
-                   $12::uuid[], $13::text[]) \
-                   AS u(p, s, v, id, t, sv, oa, sch, a, c, ca, pl)",
+                 SELECT u.p, u.s, u.v, u.id, u.t, u.sv, u.oa, u.ra, u.sch, u.a, u.c, u.ca, u.pl::json \
+                 FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[], $4::bigint[], \
+                   $5::uuid[], $6::text[], $7::smallint[], $8::timestamptz[], $9::uuid[], \
+                   $10::text[], $11::uuid[], $12::uuid[], $13::text[]) \
+                   AS u(p, ra, s, v, id, t, sv, oa, sch, a, c, ca, pl)",
             )
             .await?,
         bump: client
@@ -180,7 +181,8 @@ async fn commit_group(
     for job in group {
         tx.batch_execute("SAVEPOINT job").await?;
         let mut local = position;
-        match append_job(&tx, st, &job.requests, &mut local, recorded_at).await {
+        let kept = job.kept.as_deref();
+        match append_job(&tx, st, &job.requests, kept, &mut local, recorded_at).await {
             Ok(results) => {
                 tx.batch_execute("RELEASE SAVEPOINT job").await?;
                 position = local;
@@ -220,6 +222,7 @@ async fn append_job(
     tx: &Transaction<'_>,
     st: &Statements,
     requests: &[AppendRequest],
+    kept: Option<&[Kept]>,
     position: &mut i64,
     recorded_at: chrono::DateTime<Utc>,
 ) -> Result<Vec<AppendResult>, JobFailure> {
@@ -264,9 +267,14 @@ async fn append_job(
     // Keys of the requests written (not of retries), stored in the caller's savepoint.
     let mut key_pupils: Vec<Uuid> = Vec::new();
     let mut key_bytes: Vec<&[u8]> = Vec::new();
-    for request in requests {
+    for (index, request) in requests.iter().enumerate() {
+        let kept = kept.and_then(|k| k.get(index));
         if !none_stored {
             if let Some(result) = replayed(tx, st, request).await? {
+                if let Some(kept) = kept {
+                    kept.check_position(result.first_position)
+                        .map_err(JobFailure::Refused)?;
+                }
                 results.push(result);
                 continue;
             }
@@ -295,11 +303,21 @@ async fn append_job(
                 )))
             })?,
         };
+        if let Some(kept) = kept {
+            kept.check_position((*position + 1) as u64)
+                .map_err(JobFailure::Refused)?;
+        }
         let n = request.events.len() as i64;
         rows.push(request, stream_id, version, *position);
+        match kept {
+            Some(kept) => rows.recorded.extend(&kept.recorded_at),
+            None => rows
+                .recorded
+                .extend(std::iter::repeat_n(recorded_at, request.events.len())),
+        }
         if !none_stored {
             // A later request of this caller may be a retry of this one: it must be stored.
-            rows.flush(tx, st, recorded_at).await?;
+            rows.flush(tx, st).await?;
         }
         bumps.insert(stream_id, version + n);
         streams.insert(request.stream.as_str().to_owned(), (stream_id, version + n));
@@ -314,7 +332,7 @@ async fn append_job(
         });
         *position += n;
     }
-    rows.flush(tx, st, recorded_at).await?;
+    rows.flush(tx, st).await?;
     if !bumps.is_empty() {
         let (ids, versions): (Vec<i64>, Vec<i64>) = bumps.into_iter().unzip();
         tx.execute(&st.bump, &[&ids, &versions]).await?;
@@ -329,6 +347,8 @@ async fn append_job(
 #[derive(Default)]
 struct Rows<'a> {
     positions: Vec<i64>,
+    /// The group's time, or what a restored request keeps.
+    recorded: Vec<chrono::DateTime<Utc>>,
     streams: Vec<i64>,
     versions: Vec<i64>,
     ids: Vec<Uuid>,
@@ -365,7 +385,6 @@ impl<'a> Rows<'a> {
         &mut self,
         tx: &Transaction<'_>,
         st: &Statements,
-        recorded_at: chrono::DateTime<Utc>,
     ) -> Result<(), tokio_postgres::Error> {
         if self.positions.is_empty() {
             return Ok(());
@@ -374,7 +393,7 @@ impl<'a> Rows<'a> {
             &st.insert,
             &[
                 &self.positions,
-                &recorded_at,
+                &self.recorded,
                 &self.streams,
                 &self.versions,
                 &self.ids,

@@ -1,5 +1,8 @@
 //! The embedded default: the whole log in one SQLite file (WAL, `synchronous=FULL`), written
-//! by one thread with group commit, read through a small pool of read connections.
+//! by one thread with group commit, read through a small pool of read connections. Every
+//! connection reads both PRAGMAs back when it opens and refuses to run otherwise
+//! (`StoreError::Durability`); `tests/durability.rs` watches the writer's syscalls to show
+//! that each acknowledged append followed a sync of the WAL.
 //!
 //! One process owns a store file at a time: the writer keeps the head in memory.
 
@@ -8,6 +11,7 @@ mod rows;
 mod schema;
 mod writer;
 
+use crate::rules::restoring;
 use crate::{AppendRequest, AppendResult, EventStore, StoreError};
 use async_trait::async_trait;
 use readers::Readers;
@@ -58,8 +62,30 @@ impl SqliteStore {
     /// Opens the store file at `path`, creating it (and its layout) if missing. Blocks for
     /// the time it takes to open the file and start the writer thread.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_tuned(path.as_ref(), |_| Ok(()))
+    }
+
+    /// Test only (feature `test-knobs`, never in a release build): opens the store, then
+    /// sets `PRAGMA synchronous` to `level` on the writer's connection behind the check
+    /// every open makes, so that a test can show what it would catch.
+    #[cfg(feature = "test-knobs")]
+    #[doc(hidden)]
+    pub fn open_with_synchronous_lowered_for_tests(
+        path: impl AsRef<Path>,
+        level: &str,
+    ) -> Result<SqliteStore, StoreError> {
+        Self::open_tuned(path.as_ref(), |conn| {
+            conn.pragma_update(None, "synchronous", level).map_err(db)
+        })
+    }
+
+    fn open_tuned(
+        path: &Path,
+        tune: impl FnOnce(&rusqlite::Connection) -> Result<(), StoreError>,
+    ) -> Result<SqliteStore, StoreError> {
+        let path = path.to_path_buf();
         let conn = schema::open_writer(&path)?;
+        tune(&conn)?;
         let head: i64 = conn
             .query_row(
                 "SELECT coalesce(max(global_position), 0) FROM events",
@@ -146,7 +172,27 @@ impl EventStore for SqliteStore {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
-        self.ask(|reply| Job::Append { requests, reply }).await
+        self.ask(|reply| Job::Append {
+            requests,
+            kept: None,
+            reply,
+        })
+        .await
+    }
+
+    async fn restore(&self, events: Vec<RecordedEvent>) -> Result<u64, StoreError> {
+        let (requests, kept) = restoring(events)?;
+        if requests.is_empty() {
+            return self.head().await;
+        }
+        let results = self
+            .ask(|reply| Job::Append {
+                requests,
+                kept: Some(kept),
+                reply,
+            })
+            .await?;
+        Ok(results.iter().map(|r| r.last_position).max().unwrap_or(0))
     }
 
     async fn read_stream(

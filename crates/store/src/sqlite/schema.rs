@@ -72,18 +72,12 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     // Only takes effect on a new, empty file (before WAL mode and the first table).
     conn.pragma_update(None, "page_size", PAGE_SIZE)
         .map_err(|e| at(path, e))?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+    conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(|e| at(path, e))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Backend(format!(
-            "sqlite {}: journal mode stays {mode:?}, WAL is needed",
-            path.display()
-        )));
-    }
     // FULL: a commit fsyncs the WAL, so an acknowledged append survives a power cut.
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(|e| at(path, e))?;
+    require_durable(&conn, path)?;
     // A destroyed pupil key is overwritten with zeros, not merely unlinked.
     conn.pragma_update(None, "secure_delete", "ON")
         .map_err(|e| at(path, e))?;
@@ -92,11 +86,46 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// `PRAGMA synchronous` values at least as safe as FULL: FULL (2) syncs the WAL at every
+/// commit, EXTRA (3) also the directory. NORMAL (1) and OFF (0) acknowledge commits the
+/// disk may not hold yet.
+const DURABLE_SYNCHRONOUS: [i64; 2] = [2, 3];
+
+/// Reads back what an acknowledged append's durability rests on, rather than trusting the
+/// PRAGMAs set just before (a build option, a read-only or in-memory file, a future
+/// default can each leave them otherwise): WAL journal and `synchronous` FULL or EXTRA.
+pub(super) fn require_durable(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .map_err(|e| at(path, e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Durability(format!(
+            "sqlite {}: journal_mode reads back {mode:?}; the store needs WAL",
+            path.display()
+        )));
+    }
+    let synchronous: i64 = conn
+        .pragma_query_value(None, "synchronous", |row| row.get(0))
+        .map_err(|e| at(path, e))?;
+    if !DURABLE_SYNCHRONOUS.contains(&synchronous) {
+        return Err(StoreError::Durability(format!(
+            "sqlite {}: synchronous reads back {synchronous}, not FULL (2): a commit would be \
+             acknowledged before the WAL is on disk",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// A reader's connection: never writes, waits rather than fails on a checkpoint's lock.
 pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| at(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| at(path, e))?;
+    // A reader never commits, but every connection to the file is held to the same rule.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| at(path, e))?;
+    require_durable(&conn, path)?;
     conn.pragma_update(None, "query_only", "ON")
         .map_err(|e| at(path, e))?;
     conn.set_prepared_statement_cache_capacity(16);
@@ -151,4 +180,44 @@ pub(super) fn checkpoint(conn: &Connection) -> Result<bool, StoreError> {
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
         .map_err(db)?;
     Ok(busy == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(result: Result<(), StoreError>) -> String {
+        match result {
+            Err(StoreError::Durability(reason)) => reason,
+            other => panic!("expected a durability refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_connection_that_would_not_sync_every_commit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let writer = open_writer(&path).unwrap();
+        assert!(require_durable(&writer, &path).is_ok());
+        for (level, read_back) in [("NORMAL", 1), ("OFF", 0)] {
+            writer.pragma_update(None, "synchronous", level).unwrap();
+            let reason = reason(require_durable(&writer, &path));
+            assert!(
+                reason.contains(&format!("synchronous reads back {read_back}, not FULL (2)")),
+                "{reason}"
+            );
+        }
+        writer.pragma_update(None, "synchronous", "EXTRA").unwrap();
+        assert!(require_durable(&writer, &path).is_ok());
+
+        // A file in another journal mode.
+        let other = dir.path().join("rollback.db");
+        let conn = Connection::open(&other).unwrap();
+        conn.pragma_update(None, "synchronous", "FULL").unwrap();
+        let reason = reason(require_durable(&conn, &other));
+        assert!(
+            reason.contains("journal_mode reads back \"delete\"; the store needs WAL"),
+            "{reason}"
+        );
+    }
 }

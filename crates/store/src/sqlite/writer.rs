@@ -5,7 +5,7 @@
 use super::rows::{db, decode, int, micros, Names as ReadNames, SELECT_EVENT};
 use super::schema::checkpoint;
 use super::Counters;
-use crate::rules::{check_expected, replayed, to_micros};
+use crate::rules::{check_expected, replayed, to_micros, Kept};
 use crate::{AppendRequest, AppendResult, StoreError};
 use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
@@ -25,6 +25,8 @@ const MAX_GROUP_EVENTS: usize = 4096;
 pub(super) enum Job {
     Append {
         requests: Vec<AppendRequest>,
+        /// A restore: what each request keeps from its source (`EventStore::restore`).
+        kept: Option<Vec<Kept>>,
         reply: oneshot::Sender<Result<Vec<AppendResult>, StoreError>>,
     },
     PutKey {
@@ -236,9 +238,10 @@ impl Writer {
             tx.execute_batch("SAVEPOINT job")?;
             let mut next = position;
             let result = match job {
-                Job::Append { requests, .. } => {
+                Job::Append { requests, kept, .. } => {
                     let names = (&mut self.types, &mut self.actors, &mut self.schools);
-                    append(&tx, requests, &mut next, recorded_at, names).map(Done::Appended)
+                    let kept = kept.as_deref();
+                    append(&tx, requests, kept, &mut next, recorded_at, names).map(Done::Appended)
                 }
                 Job::PutKey { pupil, key, .. } => put_key(&tx, *pupil, key).map(|()| Done::Put),
                 Job::DestroyKey { pupil, .. } => destroy_key(&tx, *pupil).map(Done::Destroyed),
@@ -272,20 +275,27 @@ impl Writer {
 fn append(
     conn: &Connection,
     requests: &[AppendRequest],
+    kept: Option<&[Kept]>,
     position: &mut u64,
     recorded_at: i64,
     (types, actors, schools): (&mut Names<String>, &mut Names<String>, &mut Names<[u8; 16]>),
 ) -> Result<Vec<AppendResult>, Failure> {
     let mut results = Vec::with_capacity(requests.len());
-    for request in requests {
+    for (index, request) in requests.iter().enumerate() {
         let Some(first) = request.events.first() else {
             return Err(Failure::Refused(StoreError::EmptyAppend(
                 request.stream.clone(),
             )));
         };
+        let kept = kept.and_then(|k| k.get(index));
         let mut exists = conn.prepare_cached("SELECT 1 FROM events WHERE event_id = ?1")?;
         if exists.exists([first.event_id.0.as_bytes()])? {
-            results.push(replay(conn, request)?);
+            let result = replay(conn, request)?;
+            if let Some(kept) = kept {
+                kept.check_position(result.first_position)
+                    .map_err(Failure::Refused)?;
+            }
+            results.push(result);
             continue;
         }
         let stream = request.stream.as_str();
@@ -295,6 +305,10 @@ fn append(
             .optional()?;
         let actual = found.map(|(_, v)| u64::try_from(v).unwrap_or(0));
         check_expected(&request.stream, request.expected, actual).map_err(Failure::Refused)?;
+        if let Some(kept) = kept {
+            kept.check_position(*position + 1)
+                .map_err(Failure::Refused)?;
+        }
         let stream_id = match found {
             Some((id, _)) => id,
             None => {
@@ -335,7 +349,8 @@ fn append(
                 type_id,
                 event.schema_version,
                 micros(event.occurred_at),
-                recorded_at,
+                kept.and_then(|k| k.recorded_at.get(i))
+                    .map_or(recorded_at, |at| micros(*at)),
                 school_id,
                 actor_id,
                 event.correlation_id.map(|c| *c.0.as_bytes()),

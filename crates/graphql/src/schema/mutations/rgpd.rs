@@ -35,7 +35,7 @@ impl RgpdMutations {
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
         let services = services(ctx)?;
         // In scope (the administrator's own school) or the same NOT_FOUND as an unknown id.
-        services.pupil_view(identity, pupil, None)?;
+        services.pupil_view(identity, pupil, None).await?;
         let file = pupil_file(services.store().as_ref(), pupil, Utc::now())
             .await
             .map_err(|error| {
@@ -55,7 +55,7 @@ impl RgpdMutations {
         let identity = administrator(ctx)?;
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
         let services = services(ctx)?;
-        services.pupil_view(identity, pupil, None)?;
+        services.pupil_view(identity, pupil, None).await?;
         let destroyed = services.store().destroy_key(pupil).await.map_err(|error| {
             tracing::error!(pupil = %pupil, error = %error, "erasure failed");
             coded(

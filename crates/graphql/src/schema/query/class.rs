@@ -228,7 +228,7 @@ impl ClassView {
         let identity = identity(ctx)?;
         let ids = self.pupil_ids();
         for pupil in &ids {
-            services.journal_read(identity, *pupil);
+            services.journal_read(identity, *pupil).await?;
         }
         Ok(ids
             .into_iter()

@@ -354,7 +354,7 @@ impl QueryRoot {
                 // of the class: another id reads nothing, and is not journaled).
                 if let Some(pupil) = query.pupil {
                     if models.reference().members(class).contains(&pupil) {
-                        services.journal_read(identity, pupil);
+                        services.journal_read(identity, pupil).await?;
                     }
                 }
                 let report = models.time_on_task(class, &query);
@@ -362,7 +362,7 @@ impl QueryRoot {
             }
             (None, Some(pupil_id)) => {
                 let pupil: PupilId = parse_id("pupilId", pupil_id)?;
-                let models = services.pupil_view(identity, pupil, as_of)?;
+                let models = services.pupil_view(identity, pupil, as_of).await?;
                 let report = models.pupil_time_on_task(pupil, &query);
                 Ok(TimeOnTaskView::new(models, report))
             }
@@ -380,7 +380,9 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<CompetencyView>> {
         let pupil: PupilId = parse_id("pupilId", &pupil_id)?;
-        let models = services(ctx)?.pupil_view(identity(ctx)?, pupil, as_of)?;
+        let models = services(ctx)?
+            .pupil_view(identity(ctx)?, pupil, as_of)
+            .await?;
         Ok(competency_views(&models, pupil))
     }
 

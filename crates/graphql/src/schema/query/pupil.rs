@@ -179,7 +179,9 @@ impl PupilView {
         _period: Option<&str>,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<PupilView>> {
-        let models = services(ctx)?.pupil_view(identity(ctx)?, pupil, as_of)?;
+        let models = services(ctx)?
+            .pupil_view(identity(ctx)?, pupil, as_of)
+            .await?;
         Ok(Some(PupilView {
             models,
             pupil_id: pupil,
