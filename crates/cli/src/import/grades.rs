@@ -4,15 +4,9 @@
 //! therefore leaves no event and no key behind.
 
 use super::csv_grades;
-use super::grades_plan::{self, Input, Step};
-use super::{batch_failure, FileReport, Importer, LineError};
+use super::grades_plan::{self, Input};
+use super::{write, FileReport, Importer, LineError};
 use crate::progress;
-use anyhow::Context;
-use suivi_domain::events::PupilRegistered;
-use suivi_domain::identity::seal;
-use suivi_domain::ids::CorrelationId;
-use suivi_domain::{Actor, Command, Metadata};
-use suivi_projections::gateway::fresh_key_material;
 
 pub(super) async fn import(
     importer: &mut Importer<'_>,
@@ -62,51 +56,15 @@ pub(super) async fn import(
     if !report.errors.is_empty() && !skip_bad {
         return Ok(());
     }
-    if plan.items.is_empty() {
-        report.written = true;
-        return Ok(());
-    }
-
     let spinner = progress::spinner(importer.options.progress, "writing");
-    let store = importer.gateway.store().clone();
-    let correlation = CorrelationId(uuid::Uuid::now_v7());
-    let mut batch = Vec::with_capacity(plan.items.len());
-    let mut lines = Vec::with_capacity(plan.items.len());
-    for item in plan.items {
-        let command = match item.step {
-            Step::Command(command) => command,
-            Step::NewPupil {
-                pupil_id,
-                external_id,
-                identity,
-            } => {
-                let (key, nonce) = fresh_key_material();
-                store
-                    .put_key(pupil_id, key.clone())
-                    .await
-                    .with_context(|| format!("storing the data key of pupil {pupil_id}"))?;
-                Command::RegisterPupil(PupilRegistered {
-                    pupil_id,
-                    external_id,
-                    identity: seal(&key, nonce, pupil_id, &identity),
-                })
-            }
-        };
-        let meta = Metadata {
-            school_id,
-            actor: Actor::Importer("grades-csv".into()),
-            occurred_at: item.occurred_at,
-            correlation_id: Some(correlation),
-            causation_id: None,
-        };
-        lines.push(item.line);
-        batch.push((meta, command));
-    }
-    let result = importer.gateway.execute_batch(batch).await;
+    let result = write::write_plan(
+        importer.gateway,
+        school_id,
+        "grades-csv",
+        plan.items,
+        report,
+    )
+    .await;
     spinner.finish_and_clear();
-    match result {
-        Ok(executed) => report.record(&executed),
-        Err(error) => report.errors.push(batch_failure(error, &lines)?),
-    }
-    Ok(())
+    result
 }

@@ -14,6 +14,7 @@ mod grades;
 mod grades_plan;
 mod jsonl;
 mod keys;
+mod write;
 
 pub use catalog::Catalog;
 pub use keys::{load_keys, KeysReport};
