@@ -87,6 +87,11 @@ fn at(date: NaiveDate, hour: u32) -> DateTime<Utc> {
     date.and_hms_opt(hour, 0, 0).unwrap_or_default().and_utc()
 }
 
+/// The id the importers derive for a thing of `school` identified by `what`.
+pub fn derived_id(school: SchoolId, what: &str) -> Uuid {
+    v5(school, what)
+}
+
 fn v5(school: SchoolId, what: &str) -> Uuid {
     Uuid::new_v5(&NAMESPACE, format!("{school}/{what}").as_bytes())
 }

@@ -14,7 +14,11 @@ mod grades;
 mod grades_plan;
 mod jsonl;
 mod keys;
+mod planner;
+mod roster_diff;
+mod siecle;
 mod write;
+mod xml;
 
 pub use catalog::Catalog;
 pub use keys::{load_keys, KeysReport};
@@ -33,6 +37,14 @@ pub struct ImportOptions {
     pub school_name: String,
     /// Show progress bars (only ever drawn when stderr is a terminal).
     pub progress: bool,
+    /// Plan and report what would change, write nothing (roster and results exports).
+    pub dry_run: bool,
+    /// Moodle quiz reports: the quiz's title, the class it is for, the subject, and whether
+    /// unknown pupils are registered in the class.
+    pub quiz: Option<String>,
+    pub class: Option<String>,
+    pub subject: Option<String>,
+    pub create_missing: bool,
 }
 
 impl Default for ImportOptions {
@@ -41,6 +53,11 @@ impl Default for ImportOptions {
             skip_bad: false,
             school_name: "Établissement".into(),
             progress: false,
+            dry_run: false,
+            quiz: None,
+            class: None,
+            subject: None,
+            create_missing: false,
         }
     }
 }
@@ -49,6 +66,24 @@ impl Default for ImportOptions {
 pub enum Format {
     Jsonl,
     GradesCsv,
+    /// SIECLE's pupil export (`BEE_ELEVES`).
+    Siecle,
+}
+
+impl Format {
+    /// The names `suivi import --format` takes (a contract: scripts use them).
+    pub const NAMES: &'static [(&'static str, Format)] = &[
+        ("jsonl", Format::Jsonl),
+        ("grades-csv", Format::GradesCsv),
+        ("siecle", Format::Siecle),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
 }
 
 impl std::fmt::Display for Format {
@@ -56,6 +91,7 @@ impl std::fmt::Display for Format {
         f.write_str(match self {
             Format::Jsonl => "JSON Lines",
             Format::GradesCsv => "grades CSV",
+            Format::Siecle => "SIECLE",
         })
     }
 }
@@ -90,6 +126,11 @@ pub struct FileReport {
     pub written: bool,
     /// Global position of the last event written.
     pub last_position: u64,
+    /// What the file changes, one line each, ids and codes only (roster and results
+    /// exports; printed by `--dry-run`).
+    pub changes: Vec<String>,
+    /// Planned only (`--dry-run`): `by_type` counts the events it would write.
+    pub dry_run: bool,
 }
 
 impl FileReport {
@@ -104,6 +145,8 @@ impl FileReport {
             errors: Vec::new(),
             written: false,
             last_position: 0,
+            changes: Vec::new(),
+            dry_run: false,
         }
     }
 
@@ -129,6 +172,12 @@ impl FileReport {
         );
         if self.already_present > 0 {
             out += &format!(", {} already present", self.already_present);
+        }
+        if self.dry_run {
+            out += &format!(
+                ", dry run: {} change(s), nothing written; it would write",
+                self.changes.len()
+            );
         }
         if !self.errors.is_empty() {
             if self.written {
@@ -175,11 +224,16 @@ impl<'g> Importer<'g> {
         self.gateway
     }
 
-    pub async fn import_path(&mut self, path: &Path) -> anyhow::Result<FileReport> {
+    /// Imports a file in `format`, or the format its name and content suggest.
+    pub async fn import_path(
+        &mut self,
+        path: &Path,
+        format: Option<Format>,
+    ) -> anyhow::Result<FileReport> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display().to_string();
-        self.import_bytes(&name, format_of(path, &bytes), &bytes)
-            .await
+        let format = format.unwrap_or_else(|| format_of(path, &bytes));
+        self.import_bytes(&name, format, &bytes).await
     }
 
     /// Imports one file's content. `name` is only used in the report.
@@ -194,6 +248,7 @@ impl<'g> Importer<'g> {
         match format {
             Format::Jsonl => jsonl::import(self, bytes, &mut report).await?,
             Format::GradesCsv => grades::import(self, bytes, &mut report).await?,
+            Format::Siecle => roster_diff::import(self, bytes, &mut report).await?,
         }
         report.errors.sort();
         self.catalog
