@@ -272,3 +272,131 @@ async fn malformed_siecle_files_are_refused_whole_naming_where() {
         assert_eq!(school.head().await, 0, "a refused file wrote events");
     }
 }
+
+const STS: &[u8] = include_bytes!("../../../fixtures/formats/STS_EMP_0691234X_2025.xml");
+
+fn teaching(models: &ReadModels, class_name: &str) -> Vec<(String, String)> {
+    let reference = models.reference();
+    let mut pairs: Vec<(String, String)> = reference
+        .class(class(models, class_name))
+        .unwrap()
+        .teaching
+        .iter()
+        .map(|(t, s)| {
+            (
+                reference.teacher(*t).unwrap().display_name.clone(),
+                reference.subject(*s).unwrap().name.clone(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+#[tokio::test]
+async fn an_sts_export_adds_teachers_subjects_and_services_as_a_diff() {
+    let school = School::new().await;
+    school
+        .import(Format::Siecle, OCTOBER, ImportOptions::default())
+        .await;
+    let report = school
+        .import(Format::Sts, STS, ImportOptions::default())
+        .await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    // By hand: the 3 divisions exist (from SIECLE); 3 matières taught of the 4 listed;
+    // the 4 ENS (5004 is DIR), 5005 without a service; 3 + 2 + 2 services.
+    assert_eq!(
+        report.by_type,
+        BTreeMap::from([
+            ("SubjectDefined", 3),
+            ("TeacherRegistered", 4),
+            ("TeachingAssigned", 7),
+        ])
+    );
+    let models = school.models().await;
+    assert_eq!(
+        teaching(&models, "2NDE1"),
+        [
+            ("Anne NGUYEN".into(), "ANGLAIS LV1".into()),
+            ("Karim LAMBERT".into(), "FRANCAIS".into()),
+            ("Marie DUPONT".into(), "MATHEMATIQUES".into()),
+        ]
+    );
+    assert_eq!(
+        teaching(&models, "1G1"),
+        [
+            ("Anne NGUYEN".into(), "ANGLAIS LV1".into()),
+            ("Karim LAMBERT".into(), "FRANCAIS".into()),
+        ]
+    );
+    let log = school.store.read_all(0, usize::MAX).await.unwrap();
+    let teachers: std::collections::BTreeSet<String> = log
+        .iter()
+        .filter(|e| e.event_type == "TeacherRegistered")
+        .map(|e| {
+            let payload: serde_json::Value = serde_json::from_str(e.payload.get()).unwrap();
+            payload["display_name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        teachers,
+        [
+            "Anne NGUYEN",
+            "Karim LAMBERT",
+            "Marie DUPONT",
+            "Sophie COLIN"
+        ]
+        .map(String::from)
+        .into()
+    );
+
+    let head = school.head().await;
+    let again = school
+        .import(Format::Sts, STS, ImportOptions::default())
+        .await;
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    assert_eq!((again.events_written, again.already_present), (0, 7));
+    assert_eq!(school.head().await, head);
+
+    // Next month: a new colleague teaches SES in 1G1.
+    let text: String = STS.iter().map(|b| char::from(*b)).collect();
+    let text = text
+        .replacen(
+            "    </INDIVIDUS>",
+            "      <INDIVIDU ID=\"5006\" TYPE=\"epp\">\n        <NOM_USAGE>BLANC</NOM_USAGE>\n        <PRENOM>Yanis</PRENOM>\n        <FONCTION>ENS</FONCTION>\n      </INDIVIDU>\n    </INDIVIDUS>",
+            1,
+        )
+        .replacen(
+            "        <DIVISION CODE=\"1G1\">\n          <LIBELLE_LONG>1G1</LIBELLE_LONG>\n          <EFFECTIF_PREVU>35</EFFECTIF_PREVU>\n          <SERVICES>\n",
+            "        <DIVISION CODE=\"1G1\">\n          <LIBELLE_LONG>1G1</LIBELLE_LONG>\n          <EFFECTIF_PREVU>35</EFFECTIF_PREVU>\n          <SERVICES>\n            <SERVICE CODE_MATIERE=\"072600\">\n              <ENSEIGNANTS>\n                <ENSEIGNANT ID=\"5006\" TYPE=\"epp\"/>\n              </ENSEIGNANTS>\n            </SERVICE>\n",
+            1,
+        );
+    let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+    let next = school
+        .import(Format::Sts, &bytes, ImportOptions::default())
+        .await;
+    assert!(next.errors.is_empty(), "{:?}", next.errors);
+    assert_eq!(
+        next.changes,
+        [
+            "new subject 072600 (SCIENCES ECONOMIQUES ET SOCIALES)",
+            "new teacher 5006",
+            "teacher 5006 teaches 072600 in 1G1",
+        ]
+    );
+    assert_eq!(next.events_written, 3);
+
+    // A service naming a teacher the file does not list is refused, naming the line.
+    let broken = text.replacen("<ENSEIGNANT ID=\"5006\"", "<ENSEIGNANT ID=\"9999\"", 1);
+    let bytes: Vec<u8> = broken.chars().map(|c| c as u32 as u8).collect();
+    let head = school.head().await;
+    let refused = school
+        .import(Format::Sts, &bytes, ImportOptions::default())
+        .await;
+    assert!(refused.refused());
+    assert_eq!(
+        refused.errors[0].to_string(),
+        "line 153: <ENSEIGNANT ID=\"9999\"> of division 1G1: no <INDIVIDU ID=\"9999\">"
+    );
+    assert_eq!(school.head().await, head);
+}

@@ -17,6 +17,7 @@ mod keys;
 mod planner;
 mod roster_diff;
 mod siecle;
+mod sts;
 mod write;
 mod xml;
 
@@ -68,6 +69,8 @@ pub enum Format {
     GradesCsv,
     /// SIECLE's pupil export (`BEE_ELEVES`).
     Siecle,
+    /// STSWeb's staff and timetable export (`STS_EDT`).
+    Sts,
 }
 
 impl Format {
@@ -76,6 +79,7 @@ impl Format {
         ("jsonl", Format::Jsonl),
         ("grades-csv", Format::GradesCsv),
         ("siecle", Format::Siecle),
+        ("sts", Format::Sts),
     ];
 
     pub fn from_name(name: &str) -> Option<Format> {
@@ -92,6 +96,7 @@ impl std::fmt::Display for Format {
             Format::Jsonl => "JSON Lines",
             Format::GradesCsv => "grades CSV",
             Format::Siecle => "SIECLE",
+            Format::Sts => "STSWeb",
         })
     }
 }
@@ -249,6 +254,7 @@ impl<'g> Importer<'g> {
             Format::Jsonl => jsonl::import(self, bytes, &mut report).await?,
             Format::GradesCsv => grades::import(self, bytes, &mut report).await?,
             Format::Siecle => roster_diff::import(self, bytes, &mut report).await?,
+            Format::Sts => sts::import(self, bytes, &mut report).await?,
         }
         report.errors.sort();
         self.catalog
