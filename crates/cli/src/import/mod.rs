@@ -10,10 +10,13 @@
 
 mod catalog;
 mod csv_grades;
+mod csv_table;
 mod grades;
 mod grades_plan;
 mod jsonl;
 mod keys;
+mod paris;
+mod pix_orga;
 mod planner;
 mod roster_diff;
 mod siecle;
@@ -71,6 +74,8 @@ pub enum Format {
     Siecle,
     /// STSWeb's staff and timetable export (`STS_EDT`).
     Sts,
+    /// A Pix Orga campaign's profiles collection export (CSV).
+    PixOrga,
 }
 
 impl Format {
@@ -80,6 +85,7 @@ impl Format {
         ("grades-csv", Format::GradesCsv),
         ("siecle", Format::Siecle),
         ("sts", Format::Sts),
+        ("pix-orga", Format::PixOrga),
     ];
 
     pub fn from_name(name: &str) -> Option<Format> {
@@ -97,6 +103,7 @@ impl std::fmt::Display for Format {
             Format::GradesCsv => "grades CSV",
             Format::Siecle => "SIECLE",
             Format::Sts => "STSWeb",
+            Format::PixOrga => "Pix Orga",
         })
     }
 }
@@ -255,6 +262,7 @@ impl<'g> Importer<'g> {
             Format::GradesCsv => grades::import(self, bytes, &mut report).await?,
             Format::Siecle => roster_diff::import(self, bytes, &mut report).await?,
             Format::Sts => sts::import(self, bytes, &mut report).await?,
+            Format::PixOrga => pix_orga::import(self, bytes, &mut report).await?,
         }
         report.errors.sort();
         self.catalog
