@@ -8,6 +8,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use suivi_domain::events::Event;
+use suivi_domain::identity::Sealed;
 use suivi_domain::ids::{AssessmentId, EventId, FrameworkId, PupilId, SchoolId};
 use suivi_domain::values::Grade;
 use suivi_domain::NewEvent;
@@ -23,6 +24,8 @@ pub struct Catalog {
     pub grades: HashMap<(AssessmentId, PupilId), Grade>,
     /// Competency assessments already recorded: (pupil, framework, component, date) → level.
     pub competencies: HashMap<(PupilId, FrameworkId, String, NaiveDate), u8>,
+    /// Each pupil's sealed identity (to match a report's names within a class).
+    pub identities: HashMap<PupilId, Sealed>,
 }
 
 /// Whether an event id is new to the log, already there with the same content, or there
@@ -71,6 +74,11 @@ impl Catalog {
         match event.event_type.as_str() {
             "SchoolRegistered" => {
                 self.schools.insert(event.school_id);
+            }
+            "PupilRegistered" => {
+                if let Ok(Event::PupilRegistered(p)) = event.decode() {
+                    self.identities.insert(p.pupil_id, p.identity);
+                }
             }
             "CompetencyAssessed" => {
                 if let Ok(Event::CompetencyAssessed(c)) = event.decode() {

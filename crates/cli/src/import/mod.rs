@@ -15,6 +15,8 @@ mod grades;
 mod grades_plan;
 mod jsonl;
 mod keys;
+mod moodle_quiz;
+mod moodle_report;
 mod paris;
 mod pix_orga;
 mod planner;
@@ -74,6 +76,8 @@ pub enum Format {
     Siecle,
     /// STSWeb's staff and timetable export (`STS_EDT`).
     Sts,
+    /// A Moodle quiz's Grades or Responses report (CSV).
+    MoodleQuiz,
     /// A Pix Orga campaign's profiles collection export (CSV).
     PixOrga,
 }
@@ -85,6 +89,7 @@ impl Format {
         ("grades-csv", Format::GradesCsv),
         ("siecle", Format::Siecle),
         ("sts", Format::Sts),
+        ("moodle-quiz", Format::MoodleQuiz),
         ("pix-orga", Format::PixOrga),
     ];
 
@@ -103,6 +108,7 @@ impl std::fmt::Display for Format {
             Format::GradesCsv => "grades CSV",
             Format::Siecle => "SIECLE",
             Format::Sts => "STSWeb",
+            Format::MoodleQuiz => "Moodle quiz",
             Format::PixOrga => "Pix Orga",
         })
     }
@@ -262,6 +268,7 @@ impl<'g> Importer<'g> {
             Format::GradesCsv => grades::import(self, bytes, &mut report).await?,
             Format::Siecle => roster_diff::import(self, bytes, &mut report).await?,
             Format::Sts => sts::import(self, bytes, &mut report).await?,
+            Format::MoodleQuiz => moodle_quiz::import(self, bytes, &mut report).await?,
             Format::PixOrga => pix_orga::import(self, bytes, &mut report).await?,
         }
         report.errors.sort();
