@@ -360,7 +360,7 @@ pub fn moodle_date(text: &str) -> Option<DateTime<Utc>> {
     }
     let date = NaiveDate::from_ymd_opt(year, month, day)?;
     let time = NaiveTime::from_hms_opt(h, m, 0)?;
-    Some(paris::to_utc(date.and_time(time)))
+    paris::to_utc(date.and_time(time))
 }
 
 /// `43 secs`, `16 days 14 hours`, `1 hour 5 mins`, `1 heure 5 min`, `2 jours 3 heures`,

@@ -28,15 +28,15 @@ fn summer(utc: NaiveDateTime) -> bool {
     }
 }
 
-/// The UTC instant of a Paris wall-clock time.
-pub fn to_utc(local: NaiveDateTime) -> DateTime<Utc> {
-    let as_summer = local - Duration::hours(2);
+/// The UTC instant of a Paris wall-clock time (`None` at the ends of the calendar).
+pub fn to_utc(local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let as_summer = local.checked_sub_signed(Duration::hours(2))?;
     let utc = if summer(as_summer) {
         as_summer
     } else {
-        local - Duration::hours(1)
+        local.checked_sub_signed(Duration::hours(1))?
     };
-    utc.and_utc()
+    Some(utc.and_utc())
 }
 
 #[cfg(test)]
@@ -50,27 +50,31 @@ mod tests {
             .unwrap()
     }
 
+    fn to_utc_(local: NaiveDateTime) -> DateTime<Utc> {
+        to_utc(local).unwrap()
+    }
+
     #[test]
     fn winter_is_one_hour_ahead_and_summer_two() {
         // 2021: summer time from 28 March to 31 October.
         assert_eq!(
-            to_utc(local(2021, 2, 23, 21, 57)).to_rfc3339(),
+            to_utc_(local(2021, 2, 23, 21, 57)).to_rfc3339(),
             "2021-02-23T20:57:00+00:00"
         );
         assert_eq!(
-            to_utc(local(2021, 6, 1, 10, 0)).to_rfc3339(),
+            to_utc_(local(2021, 6, 1, 10, 0)).to_rfc3339(),
             "2021-06-01T08:00:00+00:00"
         );
         assert_eq!(
-            to_utc(local(2021, 3, 28, 1, 59)).to_rfc3339(),
+            to_utc_(local(2021, 3, 28, 1, 59)).to_rfc3339(),
             "2021-03-28T00:59:00+00:00"
         );
         assert_eq!(
-            to_utc(local(2021, 3, 28, 3, 0)).to_rfc3339(),
+            to_utc_(local(2021, 3, 28, 3, 0)).to_rfc3339(),
             "2021-03-28T01:00:00+00:00"
         );
         assert_eq!(
-            to_utc(local(2021, 10, 31, 4, 0)).to_rfc3339(),
+            to_utc_(local(2021, 10, 31, 4, 0)).to_rfc3339(),
             "2021-10-31T03:00:00+00:00"
         );
     }

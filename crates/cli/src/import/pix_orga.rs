@@ -216,7 +216,8 @@ pub(super) async fn import(
                 on: p.on,
                 teacher_id: None,
             });
-            match planner.decide(line, paris::to_utc(p.at), command) {
+            let at = paris::to_utc(p.at).unwrap_or_else(|| morning(p.on));
+            match planner.decide(line, at, command) {
                 Ok(()) => planner.changes.push(format!(
                     "pupil {}: competence {code} at Pix level {pix_level} on {}",
                     p.external_id, p.on
