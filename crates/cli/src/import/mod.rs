@@ -1,5 +1,6 @@
-//! `suivi import`: event files (JSON Lines of envelopes or commands) and grade exports (CSV
-//! from a vie scolaire software) into the log, through the command gateway.
+//! `suivi import`: event files (JSON Lines of envelopes or commands), grade exports (CSV
+//! from a vie scolaire software), rosters (SIECLE, STSWeb) and results (Moodle quiz
+//! reports, Pix Orga) into the log, through the command gateway.
 //!
 //! A file is all or nothing: every line is read and validated against the domain first, all
 //! the bad ones are reported with their line number and reason, and nothing of the file is
@@ -261,6 +262,9 @@ impl<'g> Importer<'g> {
         format: Format,
         bytes: &[u8],
     ) -> anyhow::Result<FileReport> {
+        if self.options.dry_run && matches!(format, Format::Jsonl | Format::GradesCsv) {
+            anyhow::bail!("{name}: --dry-run plans roster and results exports only (siecle, sts, moodle-quiz, pix-orga), not {format}");
+        }
         let mut report = FileReport::new(name, format);
         tracing::info!(file = name, %format, bytes = bytes.len(), "importing");
         match format {
