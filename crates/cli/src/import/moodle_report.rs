@@ -429,6 +429,33 @@ mod tests {
     }
 
     #[test]
+    fn a_responses_report_is_marked_against_its_right_answers() {
+        let csv = "Surname,First name,Email address,State,Started on,Completed,Time taken,Grade/2.00,Response 1,Right answer 1,Response 2,Right answer 2\n\
+                   Martin,Léa,lea@example.org,Finished,12 November 2025  9:02 AM,12 November 2025  9:04 AM,2 mins,1.00,Paris,Paris,1789,1792\n\
+                   Petit,Jules,jules@example.org,In progress,12 November 2025  9:03 AM,-,-,-,-,Paris,-,1792\n";
+        let (report, errors) = parse(csv.as_bytes());
+        assert!(errors.is_empty(), "{errors:?}");
+        let report = report.unwrap();
+        assert_eq!(report.questions.len(), 2);
+        let marks: Vec<Vec<Option<Mark>>> =
+            report.attempts.iter().map(|a| a.marks.clone()).collect();
+        assert_eq!(
+            marks,
+            [vec![Some(Mark::Right), Some(Mark::Wrong)], vec![None, None]]
+        );
+        assert_eq!(report.attempts[0].time_taken_secs, Some(120));
+        assert_eq!(report.attempts[1].submitted_at, None);
+        // Without the right answers, responses cannot be marked: refused at the header.
+        let (_, errors) = parse(b"Surname,First name,Email address,State,Started on,Completed,Time taken,Grade/2.00,Response 1\n");
+        assert!(
+            errors[0]
+                .reason
+                .contains("has no \"Right answer 1\" beside it"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn marks_read_with_a_point_or_a_comma() {
         assert_eq!(hundredths("1.00"), Some(100));
         assert_eq!(hundredths("0,5"), Some(50));
