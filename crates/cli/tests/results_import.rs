@@ -366,3 +366,38 @@ async fn malformed_moodle_reports_are_refused_whole_naming_the_line_and_value() 
         assert_eq!(school.head().await, head);
     }
 }
+
+#[tokio::test]
+async fn a_pupil_known_by_e_mail_only_is_registered_under_a_pseudonym() {
+    let school = School::new().await;
+    let text = std::str::from_utf8(MOODLE_EN)
+        .unwrap()
+        .replace("Dubois,Chloé", "Girard,Lucas")
+        .replace("chloe.dubois@", "Lucas.Girard@");
+    let report = school
+        .import(
+            Format::MoodleQuiz,
+            text.as_bytes(),
+            ImportOptions {
+                create_missing: true,
+                ..quiz_options("Fonctions affines", "MATHEMATIQUES")
+            },
+        )
+        .await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.by_type.get("PupilRegistered"), Some(&1));
+    // The pseudonym, recomputed here: SHA-256 of the lowercased address, 16 bytes in hex.
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(b"lucas.girard@eleve.example.org");
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let models = school.models().await;
+    assert_eq!(
+        result(&models, "Fonctions affines", &format!("moodle-email:{hex}")),
+        (1, None, 0)
+    );
+    let log = school.store.read_all(0, usize::MAX).await.unwrap();
+    let text: String = log.iter().map(|e| e.payload.get().to_owned()).collect();
+    for clear in ["girard", "Girard", "Lucas", "eleve.example.org"] {
+        assert!(!text.contains(clear), "{clear} is in the log in clear");
+    }
+}

@@ -6,7 +6,9 @@
 //!   right choice), "partiellement juste", "faux" — since a report gives marks, not the
 //!   options a pupil saw. At most 100 attempts: Moodle enforces its own limit.
 //! - Pupils: by external id (the `ID number` column when the site shows it, else the
-//!   e-mail address), else by surname and first name (case and accents aside) among the
+//!   e-mail address — as a pseudonym, `moodle-email:` and a SHA-256 prefix, since an
+//!   address names the pupil and external ids are in the log in clear), else by surname
+//!   and first name (case and accents aside) among the
 //!   pupils of `--class`. One not found is registered in `--class` with
 //!   `--create-missing` (enrolled from the day of their first attempt); otherwise every
 //!   such row is listed and the file refused.
@@ -124,7 +126,7 @@ pub(super) async fn import(
         let by_id = planner
             .state
             .pupils_by_external_id
-            .get(attempt.external_id())
+            .get(&attempt.external_id())
             .copied();
         let by_name = || {
             let key = (fold(&attempt.surname), fold(&attempt.first_name));
@@ -136,7 +138,7 @@ pub(super) async fn import(
         let found = by_id.or_else(by_name);
         if found.is_none() {
             missing
-                .entry(attempt.external_id().to_owned())
+                .entry(attempt.external_id())
                 .or_default()
                 .push(attempt);
         }
@@ -145,12 +147,15 @@ pub(super) async fn import(
     let mut registered: HashMap<String, PupilId> = HashMap::new();
     for (external_id, attempts) in &missing {
         let line = attempts.first().map_or(header, |a| a.line);
+        let shown = attempts
+            .first()
+            .map_or(external_id.as_str(), |a| a.shown_id());
         let (Some(class_id), true) = (class, importer.options.create_missing) else {
             for a in attempts {
                 report.errors.push(LineError {
                     line: a.line,
                     reason: format!(
-                        "pupil {external_id:?} is unmatched: no pupil has this external id{}; --create-missing registers them in --class",
+                        "pupil {shown:?} is unmatched: no pupil has this external id{}; --create-missing registers them in --class",
                         class.map_or(String::new(), |c| format!(
                             " nor this name in {}",
                             planner.class_name(c)
@@ -197,7 +202,7 @@ pub(super) async fn import(
             }
             Err(reason) => report.errors.push(LineError {
                 line,
-                reason: format!("registering pupil {external_id:?}: {reason}"),
+                reason: format!("registering pupil {shown:?}: {reason}"),
             }),
         }
     }
@@ -284,7 +289,7 @@ pub(super) async fn import(
     // The attempts, pupil by pupil, in the order they were started.
     let mut by_pupil: BTreeMap<PupilId, Vec<&Attempt>> = BTreeMap::new();
     for (attempt, found) in parsed.attempts.iter().zip(&who) {
-        let pupil = found.or_else(|| registered.get(attempt.external_id()).copied());
+        let pupil = found.or_else(|| registered.get(&attempt.external_id()).copied());
         if let Some(pupil) = pupil {
             by_pupil.entry(pupil).or_default().push(attempt);
         }
@@ -298,7 +303,7 @@ pub(super) async fn import(
                 Ok(false) => already += 1,
                 Err(reason) => report.errors.push(LineError {
                     line: attempt.line,
-                    reason: format!("attempt of {}: {reason}", attempt.external_id()),
+                    reason: format!("attempt of {}: {reason}", attempt.shown_id()),
                 }),
             }
         }

@@ -45,10 +45,27 @@ pub struct Attempt {
 
 impl Attempt {
     /// How the pupil is known outside suivi: the ID number when the site shows one, else
-    /// the e-mail address.
-    pub fn external_id(&self) -> &str {
+    /// the e-mail address (in messages to the person importing, never in the log).
+    pub fn shown_id(&self) -> &str {
         self.id_number.as_deref().unwrap_or(&self.email)
     }
+
+    /// The pupil's external id in suivi: the ID number, else a pseudonym of the e-mail
+    /// address (`moodle-email:` and 32 hex digits of its SHA-256, lowercased first): an
+    /// address names the pupil, and external ids are written to the log in clear.
+    pub fn external_id(&self) -> String {
+        match &self.id_number {
+            Some(id) => id.clone(),
+            None => email_pseudonym(&self.email),
+        }
+    }
+}
+
+pub fn email_pseudonym(email: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("moodle-email:{hex}")
 }
 
 pub struct Report {
