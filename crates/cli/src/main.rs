@@ -219,7 +219,8 @@ struct ImportArgs {
     /// Write the good lines of a file with bad ones, and list the bad ones.
     #[arg(long)]
     skip_bad: bool,
-    /// Name of the school a grades CSV registers when the store has none.
+    /// Name of the school a grades CSV, SIECLE or STS file registers when the store has
+    /// none (and which school to import into when it has several).
     #[arg(long, default_value = "Établissement")]
     school_name: String,
     /// jsonl, grades-csv, siecle, sts, moodle-quiz or pix-orga (default: from the file's
@@ -236,7 +237,8 @@ struct ImportArgs {
     /// moodle-quiz: the class the quiz is for (pupils are matched by name within it).
     #[arg(long)]
     class: Option<String>,
-    /// moodle-quiz: the quiz's subject (default: the school's only subject).
+    /// moodle-quiz: the quiz's subject (default: the one subject taught in --class, else
+    /// the school's only subject).
     #[arg(long)]
     subject: Option<String>,
     /// moodle-quiz: register pupils the report has and suivi lacks, in --class.
