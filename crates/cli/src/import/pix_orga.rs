@@ -294,3 +294,31 @@ fn profile(columns: &Columns, row: &[String]) -> Result<Option<Profile>, String>
         levels,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pix_guards_and_decimal_commas_are_read() {
+        let row: Vec<String> = ["'=SUM(A1)", "'-3", "'Neige", "12,5", "NA"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(cell(&row, 0), "=SUM(A1)");
+        assert_eq!(cell(&row, 1), "-3");
+        // A quote before anything else is the value's own.
+        assert_eq!(cell(&row, 2), "'Neige");
+        assert_eq!(cell(&row, 9), "");
+        assert_eq!(number(cell(&row, 3)), Some(12.5));
+        assert_eq!(number(cell(&row, 4)), None);
+        assert_eq!(number("NaN"), None);
+        assert_eq!(
+            sent_at("14/11/2025 10:32").map(|t| t.date()),
+            NaiveDate::from_ymd_opt(2025, 11, 14)
+        );
+        assert_eq!(
+            sent_at("2025-11-14 10:32:05").map(|t| t.date()),
+            NaiveDate::from_ymd_opt(2025, 11, 14)
+        );
+    }
+}
