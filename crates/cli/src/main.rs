@@ -39,7 +39,8 @@ enum Command {
     /// Erase a pupil: destroy their data key, so their identity can never be read again.
     /// The log itself is not rewritten; statistics keep their figures.
     ErasePupil(EraseArgs),
-    /// Import event files (.jsonl: envelopes or commands) and grade exports (.csv).
+    /// Import event files (.jsonl: envelopes or commands) and grade exports (.csv); with
+    /// --format, SIECLE and STSWeb rosters, Moodle quiz reports and Pix Orga exports.
     Import(ImportArgs),
     /// Write the log as JSON Lines, one recorded event per line.
     Export(ExportArgs),
@@ -148,6 +149,16 @@ struct TokenArgs {
     pupils: Vec<uuid::Uuid>,
 }
 
+fn parse_format(text: &str) -> Result<suivi_cli::import::Format, String> {
+    suivi_cli::import::Format::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = suivi_cli::import::Format::NAMES
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        format!("{text:?} is not a format: {}", names.join(", "))
+    })
+}
+
 fn parse_role(text: &str) -> Result<suivi_domain::Role, String> {
     suivi_graphql::jwt::parse_role(text)
 }
@@ -214,7 +225,8 @@ struct ImportArgs {
     /// Write the good lines of a file with bad ones, and list the bad ones.
     #[arg(long)]
     skip_bad: bool,
-    /// Name of the school a grades CSV registers when the store has none.
+    /// Name of the school a grades CSV, SIECLE or STS file registers when the store has
+    /// none (and which school to import into when it has several).
     #[arg(long, default_value = "Établissement")]
     school_name: String,
     /// Restore `suivi export` files exactly, into an empty store only: every event keeps
@@ -222,6 +234,27 @@ struct ImportArgs {
     /// records the events anew (this store's positions and clock).
     #[arg(long, conflicts_with_all = ["skip_bad"])]
     restore: bool,
+    /// jsonl, grades-csv, siecle, sts, moodle-quiz or pix-orga (default: from the file's
+    /// extension and content: jsonl or grades-csv).
+    #[arg(long, value_parser = parse_format)]
+    format: Option<suivi_cli::import::Format>,
+    /// Print what the files would change and write nothing (siecle, sts, moodle-quiz,
+    /// pix-orga).
+    #[arg(long)]
+    dry_run: bool,
+    /// moodle-quiz: the quiz's title in suivi.
+    #[arg(long)]
+    quiz: Option<String>,
+    /// moodle-quiz: the class the quiz is for (pupils are matched by name within it).
+    #[arg(long)]
+    class: Option<String>,
+    /// moodle-quiz: the quiz's subject (default: the one subject taught in --class, else
+    /// the school's only subject).
+    #[arg(long)]
+    subject: Option<String>,
+    /// moodle-quiz: register pupils the report has and suivi lacks, in --class.
+    #[arg(long)]
+    create_missing: bool,
     /// Files to import, in order; a refused file stops the import.
     #[arg(required_unless_present = "keys")]
     files: Vec<PathBuf>,
@@ -683,11 +716,16 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         skip_bad: args.skip_bad,
         school_name: args.school_name,
         progress: true,
+        dry_run: args.dry_run,
+        quiz: args.quiz,
+        class: args.class,
+        subject: args.subject,
+        create_missing: args.create_missing,
     };
     let mut importer = Importer::new(&gateway, options).await?;
     let mut failed = false;
     for (i, path) in args.files.iter().enumerate() {
-        let report = importer.import_path(path).await?;
+        let report = importer.import_path(path, args.format).await?;
         if !report.errors.is_empty() {
             let mut err = std::io::stderr().lock();
             for e in &report.errors {
@@ -695,6 +733,11 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         }
         println!("{}", report.summary());
+        if report.dry_run {
+            for change in &report.changes {
+                println!("  {change}");
+            }
+        }
         if report.refused() {
             failed = true;
             let rest = args.files.len() - i - 1;

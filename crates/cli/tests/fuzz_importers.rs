@@ -17,6 +17,12 @@ use suivi_store::EventStore;
 
 const GRADES_CSV: &str = include_str!("../../../fixtures/grades-sample.csv");
 const DEMO_EVENTS: &str = include_str!("../../../fixtures/demo/events.jsonl");
+const SIECLE_OCTOBER: &[u8] = include_bytes!("../../../fixtures/formats/siecle-2025-10.xml");
+const SIECLE_NOVEMBER: &[u8] = include_bytes!("../../../fixtures/formats/siecle-2025-11.xml");
+const STS: &[u8] = include_bytes!("../../../fixtures/formats/STS_EMP_0691234X_2025.xml");
+const MOODLE: &[u8] = include_bytes!("../../../fixtures/formats/moodle-quiz-grades-en.csv");
+const MOODLE_FR: &[u8] = include_bytes!("../../../fixtures/formats/moodle-quiz-notes-fr.csv");
+const PIX: &[u8] = include_bytes!("../../../fixtures/formats/pix-orga-profiles.csv");
 
 /// The first lines of the demo log: a school, its year, periods, subjects, classes, pupils.
 fn demo_head(lines: usize) -> String {
@@ -55,6 +61,16 @@ const AWKWARD: &[&str] = &[
     "0193a6a4-0000-7000-8000-000000000001",
     "GradeRecorded",
     "\r",
+    "<",
+    "</ELEVE>",
+    "<ELEVE ELEVE_ID=\"1001\">",
+    "&amp;",
+    "&#0;",
+    "NA",
+    "'=",
+    "-",
+    "99 days",
+    "31 February 2025  9:02 AM",
 ];
 
 #[derive(Clone, Debug)]
@@ -138,15 +154,29 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Imports `bytes` into a store that already holds `base` (imported the same way), and
 /// checks the promises: no panic, bad lines named within the file, nothing written then.
 fn check(base: Option<(&str, Format)>, format: Format, bytes: &[u8], skip_bad: bool) {
+    let base: Vec<(&[u8], Format)> = base
+        .map(|(text, f)| (text.as_bytes(), f))
+        .into_iter()
+        .collect();
+    let options = ImportOptions {
+        skip_bad,
+        ..ImportOptions::default()
+    };
+    check_with(&base, options, format, bytes);
+}
+
+/// `check` with any number of base files and the options of the fuzzed import.
+fn check_with(base: &[(&[u8], Format)], options: ImportOptions, format: Format, bytes: &[u8]) {
+    let skip_bad = options.skip_bad;
     runtime().block_on(async {
         let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
         let gateway = Gateway::new(store.clone()).await.expect("gateway");
-        if let Some((text, base_format)) = base {
+        for (base_bytes, base_format) in base {
             let mut importer = Importer::new(&gateway, ImportOptions::default())
                 .await
                 .expect("importer");
             let report = importer
-                .import_bytes("base", base_format, text.as_bytes())
+                .import_bytes("base", *base_format, base_bytes)
                 .await
                 .expect("base import");
             assert!(
@@ -156,10 +186,6 @@ fn check(base: Option<(&str, Format)>, format: Format, bytes: &[u8], skip_bad: b
             );
         }
         let before = store.head().await.expect("head");
-        let options = ImportOptions {
-            skip_bad,
-            ..ImportOptions::default()
-        };
         let mut importer = Importer::new(&gateway, options).await.expect("importer");
         let report = match importer.import_bytes("fuzzed", format, bytes).await {
             Ok(report) => report,
@@ -241,6 +267,121 @@ proptest! {
     ) {
         let format = if csv { Format::GradesCsv } else { Format::Jsonl };
         check(None, format, &bytes, false);
+    }
+}
+
+fn mutated(seed: &[u8], mutations: &[Mutation]) -> Vec<u8> {
+    let mut bytes = seed.to_vec();
+    for m in mutations {
+        apply(&mut bytes, m);
+    }
+    bytes
+}
+
+fn moodle_options(skip_bad: bool, create_missing: bool) -> ImportOptions {
+    ImportOptions {
+        skip_bad,
+        quiz: Some("Fonctions affines".into()),
+        class: Some("2NDE1".into()),
+        subject: Some("MATHEMATIQUES".into()),
+        create_missing,
+        ..ImportOptions::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        .. ProptestConfig::default()
+    })]
+
+    /// Next month's SIECLE file, mutated, against October's roster: the diff path
+    /// (transfers, departures) as well as the parser.
+    #[test]
+    fn mutated_siecle_never_panics_and_is_all_or_nothing(
+        mutations in proptest::collection::vec(mutation(), 1..6),
+        skip_bad in any::<bool>(),
+    ) {
+        let options = ImportOptions { skip_bad, ..ImportOptions::default() };
+        let base: [(&[u8], Format); 1] = [(SIECLE_OCTOBER, Format::Siecle)];
+        check_with(&base, options, Format::Siecle, &mutated(SIECLE_NOVEMBER, &mutations));
+    }
+
+    #[test]
+    fn mutated_sts_never_panics_and_is_all_or_nothing(
+        mutations in proptest::collection::vec(mutation(), 1..6),
+        skip_bad in any::<bool>(),
+    ) {
+        let options = ImportOptions { skip_bad, ..ImportOptions::default() };
+        let base: [(&[u8], Format); 1] = [(SIECLE_OCTOBER, Format::Siecle)];
+        check_with(&base, options, Format::Sts, &mutated(STS, &mutations));
+    }
+
+    #[test]
+    fn mutated_moodle_reports_never_panic_and_are_all_or_nothing(
+        mutations in proptest::collection::vec(mutation(), 1..6),
+        skip_bad in any::<bool>(),
+        create_missing in any::<bool>(),
+        french in any::<bool>(),
+    ) {
+        let base: [(&[u8], Format); 2] = [(SIECLE_OCTOBER, Format::Siecle), (STS, Format::Sts)];
+        let seed = if french { MOODLE_FR } else { MOODLE };
+        check_with(
+            &base,
+            moodle_options(skip_bad, create_missing),
+            Format::MoodleQuiz,
+            &mutated(seed, &mutations),
+        );
+    }
+
+    #[test]
+    fn mutated_pix_exports_never_panic_and_are_all_or_nothing(
+        mutations in proptest::collection::vec(mutation(), 1..6),
+        skip_bad in any::<bool>(),
+    ) {
+        let options = ImportOptions { skip_bad, ..ImportOptions::default() };
+        let base: [(&[u8], Format); 1] = [(SIECLE_OCTOBER, Format::Siecle)];
+        check_with(&base, options, Format::PixOrga, &mutated(PIX, &mutations));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_export_readers(
+        bytes in proptest::collection::vec(any::<u8>(), 0..400),
+        which in 0usize..4,
+    ) {
+        let format = [Format::Siecle, Format::Sts, Format::MoodleQuiz, Format::PixOrga][which];
+        check_with(&[], moodle_options(false, true), format, &bytes);
+    }
+}
+
+/// The export seeds import cleanly (the fuzz starts from valid files).
+#[test]
+fn the_export_seeds_are_valid() {
+    let base: [(&[u8], Format); 2] = [(SIECLE_OCTOBER, Format::Siecle), (STS, Format::Sts)];
+    for (format, seed, options) in [
+        (Format::Siecle, SIECLE_NOVEMBER, ImportOptions::default()),
+        (Format::MoodleQuiz, MOODLE, moodle_options(false, false)),
+        (Format::MoodleQuiz, MOODLE_FR, moodle_options(false, true)),
+        (Format::PixOrga, PIX, ImportOptions::default()),
+    ] {
+        runtime().block_on(async {
+            let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
+            let gateway = Gateway::new(store.clone()).await.expect("gateway");
+            for (bytes, f) in base {
+                let mut importer = Importer::new(&gateway, ImportOptions::default())
+                    .await
+                    .expect("importer");
+                importer.import_bytes("base", f, bytes).await.expect("base");
+            }
+            let mut importer = Importer::new(&gateway, options).await.expect("importer");
+            let report = importer
+                .import_bytes("seed", format, seed)
+                .await
+                .expect("seed");
+            assert!(report.errors.is_empty(), "{format}: {:?}", report.errors);
+            assert!(report.events_written > 0, "{format} wrote nothing");
+        });
     }
 }
 

@@ -69,3 +69,58 @@ pub fn socle_commun_components() -> Vec<Component> {
         })
         .collect()
 }
+
+/// The Cadre de référence des compétences numériques (CRCN), which Pix assesses: 16
+/// competences in 5 domains, each on Pix levels 0 to 8. As a framework its levels are
+/// numbered from 1: Pix level `n` is `MasteryLevel(n + 1)` (see `crcn_level`).
+pub const CRCN_ID: FrameworkId =
+    FrameworkId(Uuid::from_u128(0xc4c0_0000_c000_4000_8000_0000_0000_0001));
+
+pub const CRCN_NAME: &str = "CRCN (Pix)";
+
+pub const CRCN_COMPETENCES: [(&str, &str); 16] = [
+    ("1.1", "Mener une recherche et une veille d'information"),
+    ("1.2", "Gérer des données"),
+    ("1.3", "Traiter des données"),
+    ("2.1", "Interagir"),
+    ("2.2", "Partager et publier"),
+    ("2.3", "Collaborer"),
+    ("2.4", "S'insérer dans le monde numérique"),
+    ("3.1", "Développer des documents textuels"),
+    ("3.2", "Développer des documents multimedia"),
+    ("3.3", "Adapter les documents à leur finalité"),
+    ("3.4", "Programmer"),
+    ("4.1", "Sécuriser l'environnement numérique"),
+    ("4.2", "Protéger les données personnelles et la vie privée"),
+    ("4.3", "Protéger la santé, le bien-être et l'environnement"),
+    ("5.1", "Résoudre des problèmes techniques"),
+    ("5.2", "Construire un environnement numérique"),
+];
+
+/// Pix levels 0 to 8.
+pub const CRCN_LEVELS: [&str; 9] = [
+    "niveau 0", "niveau 1", "niveau 2", "niveau 3", "niveau 4", "niveau 5", "niveau 6", "niveau 7",
+    "niveau 8",
+];
+
+/// The framework's level for a Pix level (0 to 8), if it is one.
+pub fn crcn_level(pix_level: u8) -> Option<crate::values::MasteryLevel> {
+    (usize::from(pix_level) < CRCN_LEVELS.len())
+        .then_some(crate::values::MasteryLevel(pix_level + 1))
+}
+
+/// The CRCN as a `FrameworkDefined` (written once, by the first Pix import of a school).
+pub fn crcn_framework() -> crate::events::FrameworkDefined {
+    crate::events::FrameworkDefined {
+        framework_id: CRCN_ID,
+        name: CRCN_NAME.to_owned(),
+        components: CRCN_COMPETENCES
+            .iter()
+            .map(|(code, label)| Component {
+                code: (*code).to_owned(),
+                label: (*label).to_owned(),
+            })
+            .collect(),
+        levels: CRCN_LEVELS.iter().map(|l| (*l).to_owned()).collect(),
+    }
+}

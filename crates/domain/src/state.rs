@@ -37,7 +37,8 @@ pub struct Class {
     pub name: String,
 }
 
-/// One enrolment: in `class` from `from` (inclusive) until `until` (exclusive) if transferred.
+/// One enrolment: in `class` from `from` (inclusive) until `until` (exclusive) if
+/// transferred or ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Enrolment {
     pub class_id: ClassId,
@@ -287,6 +288,15 @@ impl SchoolState {
                     from: e.on,
                     until: None,
                 });
+            }
+            E::EnrolmentEnded(e) => {
+                if let Some(pupil) = self.pupils.get_mut(&e.pupil_id) {
+                    for enrolment in pupil.enrolments.iter_mut() {
+                        if enrolment.until.is_none() && enrolment.class_id == e.class_id {
+                            enrolment.until = Some(e.on);
+                        }
+                    }
+                }
             }
             E::GuardianLinked(e) => {
                 self.guardians.insert((e.guardian_id, e.pupil_id));

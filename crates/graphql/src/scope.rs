@@ -424,6 +424,7 @@ impl Scope {
             | C::RegisterPupil(_)
             | C::EnrolPupil(_)
             | C::TransferPupil(_)
+            | C::EndEnrolment(_)
             | C::LinkGuardian(_)
             | C::DefineFramework(_) => admin_only("change the school's reference data"),
             C::ScheduleAssessment(e) => {

@@ -255,6 +255,7 @@ impl ReadModels {
             (_, Event::ClassOpened(e)) => [Some(e.class_id), None],
             (_, Event::PupilEnrolled(e)) => [Some(e.class_id), None],
             (_, Event::PupilTransferred(e)) => [Some(e.from_class_id), Some(e.to_class_id)],
+            (_, Event::EnrolmentEnded(e)) => [Some(e.class_id), None],
             (_, Event::TeachingAssigned(e)) => [Some(e.class_id), None],
             (_, Event::HeadTeacherAssigned(e)) => [Some(e.class_id), None],
             _ => [None, None],
@@ -302,6 +303,7 @@ impl ReadModels {
             | E::PupilRegistered(_)
             | E::PupilEnrolled(_)
             | E::PupilTransferred(_)
+            | E::EnrolmentEnded(_)
             | E::GuardianLinked(_)
             | E::FrameworkDefined(_) => Target::Reference,
             E::AssessmentScheduled(e) => {
@@ -527,6 +529,7 @@ pub(crate) fn pupil_of(event: &Event) -> Option<PupilId> {
         E::PupilRegistered(e) => e.pupil_id,
         E::PupilEnrolled(e) => e.pupil_id,
         E::PupilTransferred(e) => e.pupil_id,
+        E::EnrolmentEnded(e) => e.pupil_id,
         E::GuardianLinked(e) => e.pupil_id,
         E::GradeRecorded(e) => e.pupil_id,
         E::GradeCorrected(e) => e.pupil_id,

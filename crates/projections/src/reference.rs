@@ -78,7 +78,7 @@ pub struct TeacherInfo {
     pub display_name: String,
 }
 
-/// In `class_id` from `from` (inclusive) until `until` (exclusive) when transferred.
+/// In `class_id` from `from` (inclusive) until `until` (exclusive) when transferred or ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Enrolment {
     pub class_id: ClassId,
@@ -449,6 +449,16 @@ impl Reference {
                     }
                 }
                 self.enrol(e.pupil_id, e.to_class_id, e.on);
+            }
+            E::EnrolmentEnded(e) => {
+                if let Some(pupil) = self.pupils.get_mut(&e.pupil_id) {
+                    let pupil = Arc::make_mut(pupil);
+                    for enrolment in pupil.enrolments.iter_mut() {
+                        if enrolment.until.is_none() && enrolment.class_id == e.class_id {
+                            enrolment.until = Some(e.on);
+                        }
+                    }
+                }
             }
             E::GuardianLinked(e) => {
                 if let Some(pupil) = self.pupils.get_mut(&e.pupil_id) {

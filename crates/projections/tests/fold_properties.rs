@@ -361,6 +361,7 @@ fn generated_logs_exercise_every_kind_of_event() {
         "StepFailed",
         "StepCompleted",
         "PupilTransferred",
+        "EnrolmentEnded",
         "CompetencyValidated",
     ] {
         assert!(kinds.contains(kind), "no {kind} in {kinds:?}");

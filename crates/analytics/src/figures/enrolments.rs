@@ -1,7 +1,7 @@
 //! Enrolment intervals from the placements: a pupil is in `class` from `from` (inclusive)
 //! until `until` (exclusive; null while open). An enrolment or a transfer *to* a class opens
-//! one; a transfer *from* the class closes the pupil's open one there, on the transfer's
-//! date. Days are counted from 1970-01-01.
+//! one; a transfer *from* the class, or a departure from it, closes the pupil's open one
+//! there, on that date. Days are counted from 1970-01-01.
 
 use super::{days, join_on, lazy, Cols};
 use crate::error::Result;
@@ -10,7 +10,7 @@ use polars::prelude::*;
 use std::collections::HashMap;
 
 /// `[pupil, class, from, until, start_pos]`.
-pub fn intervals(log: &Log) -> LazyFrame {
+pub fn intervals(log: &Log) -> Result<LazyFrame> {
     let f = &log.frames;
     let registered = lazy(&f.pupils)
         .select([col("pupil")])
@@ -23,7 +23,7 @@ pub fn intervals(log: &Log) -> LazyFrame {
             col("pos").alias("start_pos"),
         ])
         .inner_join(registered, col("pupil"), col("pupil"));
-    let ends = lazy(&f.placements)
+    let transfers = lazy(&f.placements)
         .filter(col("from_class").is_not_null())
         .select([
             col("pupil"),
@@ -31,6 +31,13 @@ pub fn intervals(log: &Log) -> LazyFrame {
             days(col("on")).alias("end"),
             col("pos").alias("end_pos"),
         ]);
+    let departures = lazy(&f.departures).select([
+        col("pupil"),
+        col("class"),
+        days(col("on")).alias("end"),
+        col("pos").alias("end_pos"),
+    ]);
+    let ends = concat([transfers, departures], UnionArgs::default())?;
     let closing = join_on(starts.clone(), ends, &["pupil", "class"], JoinType::Inner)
         .filter(col("end_pos").gt(col("start_pos")))
         .group_by([col("pupil"), col("class"), col("start_pos")])
@@ -38,7 +45,7 @@ pub fn intervals(log: &Log) -> LazyFrame {
             .sort_by([col("end_pos")], SortMultipleOptions::default())
             .first()
             .alias("until")]);
-    join_on(
+    Ok(join_on(
         starts,
         closing,
         &["pupil", "class", "start_pos"],
@@ -50,7 +57,7 @@ pub fn intervals(log: &Log) -> LazyFrame {
         col("from"),
         col("until"),
         col("start_pos"),
-    ])
+    ]))
 }
 
 /// Keeps the intervals that cover some day of `[from, to]` (days, both included).
@@ -79,7 +86,7 @@ pub struct Enrolments {
 
 impl Enrolments {
     pub fn of(log: &Log) -> Result<Enrolments> {
-        let df = intervals(log)
+        let df = intervals(log)?
             .sort(["start_pos"], SortMultipleOptions::default())
             .collect()?;
         let t = Cols::new(&df, "enrolments");

@@ -89,9 +89,9 @@ fn status(now_ms: i64) -> Expr {
 
 /// `[pupil, homework, class, subject, due_ms, status]`: every homework of every class a
 /// pupil has been in, that they were expected to hand in or deposited.
-pub fn pupil_lines(log: &Log, now: DateTime<Utc>) -> LazyFrame {
+pub fn pupil_lines(log: &Log, now: DateTime<Utc>) -> Result<LazyFrame> {
     let now_ms = now.timestamp_millis();
-    let enrolments = intervals(log).cache();
+    let enrolments = intervals(log)?.cache();
     let rows = enrolments
         .clone()
         .select([col("pupil"), col("class")])
@@ -113,25 +113,27 @@ pub fn pupil_lines(log: &Log, now: DateTime<Utc>) -> LazyFrame {
         &["homework", "pupil"],
         JoinType::Left,
     );
-    join_on(rows, covered, &["pupil", "homework"], JoinType::Left)
-        .filter(
-            col("first_ms")
-                .is_not_null()
-                .or(col("covered").fill_null(lit(false))),
-        )
-        .select([
-            col("pupil"),
-            col("homework"),
-            col("class"),
-            col("subject"),
-            col("due_ms"),
-            status(now_ms),
-        ])
+    Ok(
+        join_on(rows, covered, &["pupil", "homework"], JoinType::Left)
+            .filter(
+                col("first_ms")
+                    .is_not_null()
+                    .or(col("covered").fill_null(lit(false))),
+            )
+            .select([
+                col("pupil"),
+                col("homework"),
+                col("class"),
+                col("subject"),
+                col("due_ms"),
+                status(now_ms),
+            ]),
+    )
 }
 
 /// Counts by status per (pupil, period) of the homework due in the period.
 pub fn by_pupil_period(log: &Log, now: DateTime<Utc>) -> Result<HashMap<(u32, u32), HomeworkFig>> {
-    let df = cross(pupil_lines(log, now), period_days(log))
+    let df = cross(pupil_lines(log, now)?, period_days(log))
         .with_column(day_of(col("due_ms")).alias("due_day"))
         .filter(
             col("due_day")
@@ -165,7 +167,7 @@ pub fn by_homework(log: &Log, now: DateTime<Utc>) -> Result<HashMap<u32, Homewor
     let hw = assignments(log, now_ms).cache();
     let roster = hw
         .clone()
-        .inner_join(intervals(log), col("class"), col("class"))
+        .inner_join(intervals(log)?, col("class"), col("class"))
         .filter(covers(col("day")))
         .select([col("homework"), col("pupil")]);
     let depositors = lazy(&log.frames.deposits).select([col("homework"), col("pupil")]);

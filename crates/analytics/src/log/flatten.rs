@@ -135,6 +135,13 @@ impl Flattener {
                     .u32(ids.key(&e.from_class_id.0))
                     .date(e.on);
             }
+            E::EnrolmentEnded(e) => {
+                b.departures
+                    .row(pos, at)
+                    .u32(ids.key(&e.pupil_id.0))
+                    .u32(ids.key(&e.class_id.0))
+                    .date(e.on);
+            }
             E::GuardianLinked(e) => {
                 b.guardians
                     .row(pos, at)

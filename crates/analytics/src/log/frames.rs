@@ -60,6 +60,8 @@ frames! {
     pupils: ["pupil": Id, "school": Id, "external_id": Str],
     /// An enrolment (`from_class` null) or a transfer, in force from `on`.
     placements: ["pupil": Id, "class": Id, "from_class": OptId, "on": Date],
+    /// An enrolment ended with no other (`EnrolmentEnded`): out of `class` from `on`.
+    departures: ["pupil": Id, "class": Id, "on": Date],
     guardians: ["guardian": Id, "pupil": Id],
     /// `scale` in points, `coefficient` in hundredths.
     assessments: ["assessment": Id, "class": Id, "subject": Id, "period": Id, "title": Str, "date": Date, "scale": U32, "coefficient": U32],

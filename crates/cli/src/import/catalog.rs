@@ -3,11 +3,13 @@
 //! grade of each pupil on each assessment. Built by one scan of the log, then kept up to
 //! date incrementally from the last position seen.
 
+use chrono::NaiveDate;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use suivi_domain::events::Event;
-use suivi_domain::ids::{AssessmentId, EventId, PupilId, SchoolId};
+use suivi_domain::identity::Sealed;
+use suivi_domain::ids::{AssessmentId, EventId, FrameworkId, PupilId, SchoolId};
 use suivi_domain::values::Grade;
 use suivi_domain::NewEvent;
 use suivi_store::{EventStore, StoreError};
@@ -20,6 +22,10 @@ pub struct Catalog {
     ids: HashMap<EventId, u64>,
     pub schools: BTreeSet<SchoolId>,
     pub grades: HashMap<(AssessmentId, PupilId), Grade>,
+    /// Competency assessments already recorded: (pupil, framework, component, date) → level.
+    pub competencies: HashMap<(PupilId, FrameworkId, String, NaiveDate), u8>,
+    /// Each pupil's sealed identity (to match a report's names within a class).
+    pub identities: HashMap<PupilId, Sealed>,
 }
 
 /// Whether an event id is new to the log, already there with the same content, or there
@@ -68,6 +74,17 @@ impl Catalog {
         match event.event_type.as_str() {
             "SchoolRegistered" => {
                 self.schools.insert(event.school_id);
+            }
+            "PupilRegistered" => {
+                if let Ok(Event::PupilRegistered(p)) = event.decode() {
+                    self.identities.insert(p.pupil_id, p.identity);
+                }
+            }
+            "CompetencyAssessed" => {
+                if let Ok(Event::CompetencyAssessed(c)) = event.decode() {
+                    self.competencies
+                        .insert((c.pupil_id, c.framework_id, c.component, c.on), c.level.0);
+                }
             }
             "GradeRecorded" | "GradeCorrected" => match event.decode() {
                 Ok(Event::GradeRecorded(g)) => {

@@ -4,12 +4,9 @@
 //! therefore leaves no event and no key behind.
 
 use super::csv_grades;
-use super::grades_plan::{self, Input, Step};
-use super::{batch_failure, FileReport, Importer, LineError};
+use super::grades_plan::{self, Input};
+use super::{write, FileReport, Importer, LineError};
 use crate::progress;
-use suivi_domain::ids::CorrelationId;
-use suivi_domain::{Actor, Metadata};
-use suivi_projections::gateway::sealed_registration;
 
 pub(super) async fn import(
     importer: &mut Importer<'_>,
@@ -59,45 +56,15 @@ pub(super) async fn import(
     if !report.errors.is_empty() && !skip_bad {
         return Ok(());
     }
-    if plan.items.is_empty() {
-        report.written = true;
-        return Ok(());
-    }
-
     let spinner = progress::spinner(importer.options.progress, "writing");
-    let correlation = CorrelationId(uuid::Uuid::now_v7());
-    let mut batch = Vec::with_capacity(plan.items.len());
-    let mut lines = Vec::with_capacity(plan.items.len());
-    let mut keys = Vec::new();
-    for item in plan.items {
-        let command = match item.step {
-            Step::Command(command) => command,
-            Step::NewPupil {
-                pupil_id,
-                external_id,
-                identity,
-            } => {
-                // The key is stored with the batch's events: a refused file leaves none.
-                let (command, key) = sealed_registration(pupil_id, external_id, &identity);
-                keys.push((pupil_id, key));
-                command
-            }
-        };
-        let meta = Metadata {
-            school_id,
-            actor: Actor::Importer("grades-csv".into()),
-            occurred_at: item.occurred_at,
-            correlation_id: Some(correlation),
-            causation_id: None,
-        };
-        lines.push(item.line);
-        batch.push((meta, command));
-    }
-    let result = importer.gateway.execute_batch_keyed(batch, keys).await;
+    let result = write::write_plan(
+        importer.gateway,
+        school_id,
+        "grades-csv",
+        plan.items,
+        report,
+    )
+    .await;
     spinner.finish_and_clear();
-    match result {
-        Ok(executed) => report.record(&executed),
-        Err(error) => report.errors.push(batch_failure(error, &lines)?),
-    }
-    Ok(())
+    result
 }

@@ -23,7 +23,7 @@ use crate::calendar;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use suivi_domain::events::*;
-use suivi_domain::identity::{PupilIdentity, Sealed};
+use suivi_domain::identity::PupilIdentity;
 use suivi_domain::ids::*;
 use suivi_domain::values::{Coefficient, Grade};
 use suivi_domain::{decide, Command, SchoolState};
@@ -39,22 +39,7 @@ pub fn school_id_for(name: &str) -> SchoolId {
     ))
 }
 
-/// What to do for a row, in order.
-pub enum Step {
-    Command(Command),
-    /// Register a pupil: the gateway side mints their key and seals the identity.
-    NewPupil {
-        pupil_id: PupilId,
-        external_id: String,
-        identity: PupilIdentity,
-    },
-}
-
-pub struct Planned {
-    pub line: usize,
-    pub occurred_at: DateTime<Utc>,
-    pub step: Step,
-}
+pub use super::write::{Planned, Step};
 
 #[derive(Default)]
 pub struct Plan {
@@ -100,6 +85,11 @@ struct Planner<'a> {
 
 fn at(date: NaiveDate, hour: u32) -> DateTime<Utc> {
     date.and_hms_opt(hour, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// The id the importers derive for a thing of `school` identified by `what`.
+pub fn derived_id(school: SchoolId, what: &str) -> Uuid {
+    v5(school, what)
 }
 
 fn v5(school: SchoolId, what: &str) -> Uuid {
@@ -428,12 +418,7 @@ impl<'a> Planner<'a> {
             self.input.school_id,
             &format!("pupil/{}", row.external_id),
         ));
-        // Decided with a stand-in seal: the real one needs the key, minted only once the
-        // whole file is known to be good.
-        let stand_in = Sealed {
-            nonce: "00".repeat(24),
-            ciphertext: "00".repeat(16),
-        };
+        let stand_in = super::write::stand_in_seal();
         let events = decide(
             &self.state,
             Command::RegisterPupil(PupilRegistered {

@@ -1,5 +1,6 @@
-//! `suivi import`: event files (JSON Lines of envelopes or commands) and grade exports (CSV
-//! from a vie scolaire software) into the log, through the command gateway.
+//! `suivi import`: event files (JSON Lines of envelopes or commands), grade exports (CSV
+//! from a vie scolaire software), rosters (SIECLE, STSWeb) and results (Moodle quiz
+//! reports, Pix Orga) into the log, through the command gateway.
 //!
 //! A file is all or nothing: every line is read and validated against the domain first, all
 //! the bad ones are reported with their line number and reason, and nothing of the file is
@@ -10,10 +11,21 @@
 
 mod catalog;
 mod csv_grades;
+mod csv_table;
 mod grades;
 mod grades_plan;
 mod jsonl;
 mod keys;
+mod moodle_quiz;
+mod moodle_report;
+mod paris;
+mod pix_orga;
+mod planner;
+mod roster_diff;
+mod siecle;
+mod sts;
+mod write;
+mod xml;
 
 pub use catalog::Catalog;
 pub use keys::{is_keys_file, load_keys, KeysReport, KEYS_FILE_GIVEN};
@@ -32,6 +44,14 @@ pub struct ImportOptions {
     pub school_name: String,
     /// Show progress bars (only ever drawn when stderr is a terminal).
     pub progress: bool,
+    /// Plan and report what would change, write nothing (roster and results exports).
+    pub dry_run: bool,
+    /// Moodle quiz reports: the quiz's title, the class it is for, the subject, and whether
+    /// unknown pupils are registered in the class.
+    pub quiz: Option<String>,
+    pub class: Option<String>,
+    pub subject: Option<String>,
+    pub create_missing: bool,
 }
 
 impl Default for ImportOptions {
@@ -40,6 +60,11 @@ impl Default for ImportOptions {
             skip_bad: false,
             school_name: "Établissement".into(),
             progress: false,
+            dry_run: false,
+            quiz: None,
+            class: None,
+            subject: None,
+            create_missing: false,
         }
     }
 }
@@ -48,6 +73,33 @@ impl Default for ImportOptions {
 pub enum Format {
     Jsonl,
     GradesCsv,
+    /// SIECLE's pupil export (`BEE_ELEVES`).
+    Siecle,
+    /// STSWeb's staff and timetable export (`STS_EDT`).
+    Sts,
+    /// A Moodle quiz's Grades or Responses report (CSV).
+    MoodleQuiz,
+    /// A Pix Orga campaign's profiles collection export (CSV).
+    PixOrga,
+}
+
+impl Format {
+    /// The names `suivi import --format` takes (a contract: scripts use them).
+    pub const NAMES: &'static [(&'static str, Format)] = &[
+        ("jsonl", Format::Jsonl),
+        ("grades-csv", Format::GradesCsv),
+        ("siecle", Format::Siecle),
+        ("sts", Format::Sts),
+        ("moodle-quiz", Format::MoodleQuiz),
+        ("pix-orga", Format::PixOrga),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
 }
 
 impl std::fmt::Display for Format {
@@ -55,6 +107,10 @@ impl std::fmt::Display for Format {
         f.write_str(match self {
             Format::Jsonl => "JSON Lines",
             Format::GradesCsv => "grades CSV",
+            Format::Siecle => "SIECLE",
+            Format::Sts => "STSWeb",
+            Format::MoodleQuiz => "Moodle quiz",
+            Format::PixOrga => "Pix Orga",
         })
     }
 }
@@ -89,6 +145,11 @@ pub struct FileReport {
     pub written: bool,
     /// Global position of the last event written.
     pub last_position: u64,
+    /// What the file changes, one line each, ids and codes only (roster and results
+    /// exports; printed by `--dry-run`).
+    pub changes: Vec<String>,
+    /// Planned only (`--dry-run`): `by_type` counts the events it would write.
+    pub dry_run: bool,
 }
 
 impl FileReport {
@@ -103,6 +164,8 @@ impl FileReport {
             errors: Vec::new(),
             written: false,
             last_position: 0,
+            changes: Vec::new(),
+            dry_run: false,
         }
     }
 
@@ -128,6 +191,12 @@ impl FileReport {
         );
         if self.already_present > 0 {
             out += &format!(", {} already present", self.already_present);
+        }
+        if self.dry_run {
+            out += &format!(
+                ", dry run: {} change(s), nothing written; it would write",
+                self.changes.len()
+            );
         }
         if !self.errors.is_empty() {
             if self.written {
@@ -174,11 +243,16 @@ impl<'g> Importer<'g> {
         self.gateway
     }
 
-    pub async fn import_path(&mut self, path: &Path) -> anyhow::Result<FileReport> {
+    /// Imports a file in `format`, or the format its name and content suggest.
+    pub async fn import_path(
+        &mut self,
+        path: &Path,
+        format: Option<Format>,
+    ) -> anyhow::Result<FileReport> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display().to_string();
-        self.import_bytes(&name, format_of(path, &bytes), &bytes)
-            .await
+        let format = format.unwrap_or_else(|| format_of(path, &bytes));
+        self.import_bytes(&name, format, &bytes).await
     }
 
     /// Imports one file's content. `name` is only used in the report.
@@ -188,6 +262,9 @@ impl<'g> Importer<'g> {
         format: Format,
         bytes: &[u8],
     ) -> anyhow::Result<FileReport> {
+        if self.options.dry_run && matches!(format, Format::Jsonl | Format::GradesCsv) {
+            anyhow::bail!("{name}: --dry-run plans roster and results exports only (siecle, sts, moodle-quiz, pix-orga), not {format}");
+        }
         let mut report = FileReport::new(name, format);
         let first_line = bytes
             .split(|b| *b == b'\n')
@@ -204,6 +281,10 @@ impl<'g> Importer<'g> {
         match format {
             Format::Jsonl => jsonl::import(self, bytes, &mut report).await?,
             Format::GradesCsv => grades::import(self, bytes, &mut report).await?,
+            Format::Siecle => roster_diff::import(self, bytes, &mut report).await?,
+            Format::Sts => sts::import(self, bytes, &mut report).await?,
+            Format::MoodleQuiz => moodle_quiz::import(self, bytes, &mut report).await?,
+            Format::PixOrga => pix_orga::import(self, bytes, &mut report).await?,
         }
         report.errors.sort();
         self.catalog

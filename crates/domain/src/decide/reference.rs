@@ -18,6 +18,7 @@ pub(super) fn check(state: &SchoolState, event: &Event) -> Option<Result<(), Dom
         Event::PupilRegistered(e) => pupil(state, e),
         Event::PupilEnrolled(e) => enrol(state, e),
         Event::PupilTransferred(e) => transfer(state, e),
+        Event::EnrolmentEnded(e) => end_enrolment(state, e),
         Event::GuardianLinked(e) => guardian(state, e),
         Event::FrameworkDefined(e) => framework(state, e),
         _ => return None,
@@ -248,6 +249,27 @@ fn transfer(state: &SchoolState, e: &PupilTransferred) -> Result<(), DomainError
         return Err(DomainError::invalid(
             "transfer",
             "the pupil is already in that class",
+        ));
+    }
+    Ok(())
+}
+
+fn end_enrolment(state: &SchoolState, e: &EnrolmentEnded) -> Result<(), DomainError> {
+    let pupil = known_pupil(state, e.pupil_id)?;
+    in_school_year(state, e.on)?;
+    let current = pupil
+        .enrolments
+        .iter()
+        .find(|en| en.until.is_none() && en.class_id == e.class_id)
+        .ok_or(DomainError::NotEnrolled {
+            pupil: e.pupil_id,
+            class: e.class_id,
+            date: e.on,
+        })?;
+    if e.on <= current.from {
+        return Err(DomainError::invalid(
+            "end of enrolment",
+            format!("{} is not after the enrolment of {}", e.on, current.from),
         ));
     }
     Ok(())

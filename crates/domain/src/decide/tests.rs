@@ -706,3 +706,62 @@ fn results_are_withheld_and_published_once_each_and_only_for_a_known_assessment(
         Err(DomainError::unknown("assessment", id::<AssessmentId>(999)))
     );
 }
+
+#[test]
+fn an_enrolment_ends_once_after_it_began_and_frees_the_pupil() {
+    let leaves = |class: u128, on: NaiveDate| {
+        Command::EndEnrolment(EnrolmentEnded {
+            pupil_id: id(LEA),
+            class_id: id(class),
+            on,
+        })
+    };
+    let mut state = given(school());
+    // Léa is in 2A, not 2B; she cannot leave on the day she arrived.
+    assert_eq!(
+        decide(&state, leaves(C2B, date(2025, 11, 3))),
+        Err(DomainError::NotEnrolled {
+            pupil: id(LEA),
+            class: id(C2B),
+            date: date(2025, 11, 3)
+        })
+    );
+    assert!(decide(&state, leaves(C2A, date(2025, 9, 1)))
+        .unwrap_err()
+        .to_string()
+        .contains("is not after the enrolment of 2025-09-01"));
+    assert_eq!(
+        decide(&state, leaves(C2A, date(2026, 8, 1))),
+        Err(DomainError::OutsideSchoolYear {
+            date: date(2026, 8, 1)
+        })
+    );
+    let events = run(&mut state, vec![leaves(C2A, date(2025, 11, 3))]).unwrap();
+    assert_eq!(
+        events,
+        vec![Event::EnrolmentEnded(EnrolmentEnded {
+            pupil_id: id(LEA),
+            class_id: id(C2A),
+            on: date(2025, 11, 3)
+        })]
+    );
+    // Then: in 2A until 2 November only, no current class, and leaving twice is refused.
+    let lea = &state.pupils[&id(LEA)];
+    assert_eq!(lea.class_on(date(2025, 11, 2)), Some(id(C2A)));
+    assert_eq!(lea.class_on(date(2025, 11, 3)), None);
+    assert_eq!(lea.current_class(), None);
+    assert!(matches!(
+        decide(&state, leaves(C2A, date(2025, 11, 10))),
+        Err(DomainError::NotEnrolled { .. })
+    ));
+    // She may enrol again later.
+    assert!(run(
+        &mut state,
+        vec![Command::EnrolPupil(PupilEnrolled {
+            pupil_id: id(LEA),
+            class_id: id(C2B),
+            on: date(2026, 1, 5)
+        })]
+    )
+    .is_ok());
+}

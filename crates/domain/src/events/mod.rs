@@ -99,6 +99,7 @@ events!(
     PupilRegistered = 1,
     PupilEnrolled = 1,
     PupilTransferred = 1,
+    EnrolmentEnded = 1,
     GuardianLinked = 1,
     FrameworkDefined = 1,
     AssessmentScheduled = 1,
@@ -166,6 +167,7 @@ impl Event {
             | PupilRegistered(_)
             | PupilEnrolled(_)
             | PupilTransferred(_)
+            | EnrolmentEnded(_)
             | GuardianLinked(_)
             | FrameworkDefined(_) => StreamName::school(school),
             AssessmentScheduled(e) => StreamName::assessment(e.assessment_id),

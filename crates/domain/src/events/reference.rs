@@ -101,6 +101,16 @@ pub struct PupilTransferred {
     pub on: NaiveDate,
 }
 
+/// The pupil leaves: their enrolment in `class_id` ends and no other begins (a pupil gone
+/// from the school's roster). Moving to another class is a `PupilTransferred`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentEnded {
+    pub pupil_id: PupilId,
+    pub class_id: ClassId,
+    /// First day no longer enrolled (the enrolment covers the days before it).
+    pub on: NaiveDate,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GuardianLinked {
     pub guardian_id: GuardianId,

@@ -46,6 +46,10 @@ pub enum Op {
     Transfer {
         pupil: usize,
     },
+    /// The pupil leaves (`EnrolmentEnded`); a transfer of a pupil who left enrols them again.
+    Leave {
+        pupil: usize,
+    },
     Absence {
         pupil: usize,
         day: u16,
@@ -94,6 +98,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         4 => (0..12usize, 0..5usize, 0..6u8, any::<u32>(), any::<bool>())
             .prop_map(|(assessment, pupil, kind, raw, correct)| Op::Grade { assessment, pupil, kind, raw, correct }),
         1 => (0..5usize).prop_map(|pupil| Op::Transfer { pupil }),
+        1 => (0..5usize).prop_map(|pupil| Op::Leave { pupil }),
         1 => (0..5usize, 0..200u16, 0..3u8, 0..8u8).prop_map(|(pupil, day, half_days, lessons)| Op::Absence { pupil, day, half_days, lessons }),
         1 => (0..5usize, 0..200u16, 1..60u8).prop_map(|(pupil, day, minutes)| Op::Lateness { pupil, day, minutes }),
         1 => (0..8usize).prop_map(|record| Op::Justify { record }),
@@ -308,13 +313,33 @@ impl Gen {
                     })
                 }
             }
-            Op::Transfer { pupil } => {
-                let from = self
+            Op::Leave { pupil } => {
+                let class = self
                     .log
                     .state
                     .pupils
                     .get(&id(PUPILS[pupil]))?
                     .current_class()?;
+                C::EndEnrolment(EnrolmentEnded {
+                    pupil_id: id(PUPILS[pupil]),
+                    class_id: class,
+                    on: clock.date_naive() + Duration::days(1),
+                })
+            }
+            Op::Transfer { pupil } => {
+                let current = self
+                    .log
+                    .state
+                    .pupils
+                    .get(&id(PUPILS[pupil]))?
+                    .current_class();
+                let Some(from) = current else {
+                    return Some(C::EnrolPupil(PupilEnrolled {
+                        pupil_id: id(PUPILS[pupil]),
+                        class_id: id(CLASSES[0]),
+                        on: clock.date_naive() + Duration::days(1),
+                    }));
+                };
                 let to = if from == id(CLASSES[0]) {
                     id(CLASSES[1])
                 } else {

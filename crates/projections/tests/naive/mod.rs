@@ -149,6 +149,13 @@ impl<'a> Naive<'a> {
                     }
                     list.push((x.to_class_id, x.on, None));
                 }
+                Event::EnrolmentEnded(x) if x.pupil_id == pupil => {
+                    for item in list.iter_mut() {
+                        if item.0 == x.class_id && item.2.is_none() {
+                            item.2 = Some(x.on);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
