@@ -1,7 +1,8 @@
 //! Writes a lycée's SIECLE pupil export (`BEE_ELEVES`) for the import benchmark:
-//! `cargo run --release -p suivi-cli --example siecle_lycee -- OUT.xml [PUPILS] [DIVISIONS]`
-//! (default 1,500 pupils in 50 divisions, 30 each). Deterministic: the same arguments give
-//! the same file. See BENCHMARKS.md.
+//! `cargo run --release -p suivi-cli --example siecle_lycee -- OUT.xml [PUPILS] [DIVISIONS]
+//! [next-month]` (default 1,500 pupils in 50 divisions, 30 each). `next-month` writes the
+//! export a month later: the first 10 pupils in another division, the next 5 gone, 5 new
+//! ones. Deterministic: the same arguments give the same file. See BENCHMARKS.md.
 
 use std::fmt::Write as _;
 
@@ -26,15 +27,20 @@ fn main() -> std::io::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(50)
         .max(1);
+    let next_month = args.next().as_deref() == Some("next-month");
+    let gone = |i: usize| next_month && (10..15).contains(&i);
+    let count = if next_month { pupils + 5 } else { pupils };
     let levels = ["2NDE", "1G", "TG"];
     let division = |i: usize| {
-        let d = i % divisions;
+        let moved = usize::from(next_month && i < 10);
+        let d = (i + moved) % divisions;
         format!("{}{}", levels[d % levels.len()], d / levels.len() + 1)
     };
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BEE_ELEVES VERSION=\"3.1\">\n  <PARAMETRES>\n    <UAJ>0691234X</UAJ>\n    <ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE>\n    <DATE_EXPORT>06/10/2025</DATE_EXPORT>\n  </PARAMETRES>\n  <DONNEES>\n    <ELEVES>\n",
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BEE_ELEVES VERSION=\"3.1\">\n  <PARAMETRES>\n    <UAJ>0691234X</UAJ>\n    <ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE>\n    <DATE_EXPORT>{}</DATE_EXPORT>\n  </PARAMETRES>\n  <DONNEES>\n    <ELEVES>\n",
+        if next_month { "03/11/2025" } else { "06/10/2025" }
     );
-    for i in 0..pupils {
+    for i in (0..count).filter(|i| !gone(*i)) {
         let id = 100_000 + i;
         let _ = write!(
             xml,
@@ -50,7 +56,7 @@ fn main() -> std::io::Result<()> {
         );
     }
     xml.push_str("    </ELEVES>\n    <STRUCTURES>\n");
-    for i in 0..pupils {
+    for i in (0..count).filter(|i| !gone(*i)) {
         let _ = write!(
             xml,
             "      <STRUCTURES_ELEVE ELEVE_ID=\"{}\">\n        <STRUCTURE>\n          <CODE_STRUCTURE>{}</CODE_STRUCTURE>\n          <TYPE_STRUCTURE>D</TYPE_STRUCTURE>\n        </STRUCTURE>\n        <STRUCTURE>\n          <CODE_STRUCTURE>G_LV2_{}</CODE_STRUCTURE>\n          <TYPE_STRUCTURE>G</TYPE_STRUCTURE>\n        </STRUCTURE>\n      </STRUCTURES_ELEVE>\n",
