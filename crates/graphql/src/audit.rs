@@ -134,23 +134,44 @@ impl AccessJournal {
     /// Records that `identity` opened `pupil`'s file, if it is staff; returns once the
     /// record is durable.
     pub async fn record(&self, identity: &Identity, pupil: PupilId) -> Result<(), JournalError> {
-        if !matches!(
-            identity.role,
-            Role::Admin | Role::HeadTeacher | Role::Teacher
-        ) {
+        self.record_all(identity, &[pupil]).await
+    }
+
+    /// Records that `identity` read the data of each of `pupils` (a board's rows), if it is
+    /// staff: one record per pupil, durable together (one write and one sync for a file,
+    /// one commit for PostgreSQL) before this returns.
+    pub async fn record_all(
+        &self,
+        identity: &Identity,
+        pupils: &[PupilId],
+    ) -> Result<(), JournalError> {
+        if pupils.is_empty()
+            || !matches!(
+                identity.role,
+                Role::Admin | Role::HeadTeacher | Role::Teacher
+            )
+        {
             return Ok(());
         }
-        let record = AccessRecord {
-            at: Utc::now(),
-            actor: identity.actor().to_string(),
-            pupil_id: pupil,
-        };
+        let at = Utc::now();
+        let actor = identity.actor().to_string();
+        let records: Vec<AccessRecord> = pupils
+            .iter()
+            .map(|pupil| AccessRecord {
+                at,
+                actor: actor.clone(),
+                pupil_id: *pupil,
+            })
+            .collect();
         match &self.keep {
             Keep::Memory => {}
             Keep::File(path, file) => {
-                let line = serde_json::to_string(&record)
-                    .map_err(|e| JournalError(format!("a record as JSON: {e}")))?
-                    + "\n";
+                let mut line = String::new();
+                for record in &records {
+                    line += &serde_json::to_string(record)
+                        .map_err(|e| JournalError(format!("a record as JSON: {e}")))?;
+                    line.push('\n');
+                }
                 let file = Arc::clone(file);
                 let written = tokio::task::spawn_blocking(move || {
                     let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
@@ -160,29 +181,40 @@ impl AccessJournal {
                 .await
                 .map_err(|e| JournalError(format!("the journal's write task: {e}")))?;
                 if let Err(error) = written {
-                    tracing::error!(%error, path = %path.display(), pupil = %pupil, "the access journal could not be written");
+                    tracing::error!(%error, path = %path.display(), pupils = records.len(), "the access journal could not be written");
                     return Err(JournalError(format!("{}: {error}", path.display())));
                 }
             }
             Keep::Postgres { writes, .. } => {
-                let row = AccessRow {
-                    at: record.at,
-                    actor: record.actor,
-                    pupil,
-                };
                 let stopped = || JournalError("its writer has stopped".into());
-                let (done, written) = oneshot::channel();
-                if writes.send(Queued::Row(row, done)).is_err() {
-                    tracing::error!(pupil = %pupil, "the access journal's writer has stopped");
-                    return Err(stopped());
+                let mut pending = Vec::with_capacity(records.len());
+                for record in records {
+                    let row = AccessRow {
+                        at: record.at,
+                        actor: record.actor,
+                        pupil: record.pupil_id,
+                    };
+                    let (done, written) = oneshot::channel();
+                    if writes.send(Queued::Row(row, done)).is_err() {
+                        tracing::error!("the access journal's writer has stopped");
+                        return Err(stopped());
+                    }
+                    pending.push(written);
                 }
-                return written.await.map_err(|_| stopped())?.map_err(JournalError);
+                // Queued together, the writer commits them together.
+                for written in pending {
+                    written
+                        .await
+                        .map_err(|_| stopped())?
+                        .map_err(JournalError)?;
+                }
+                return Ok(());
             }
         }
         self.records
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(record);
+            .extend(records);
         Ok(())
     }
 

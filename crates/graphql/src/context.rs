@@ -161,18 +161,31 @@ impl Services {
         identity: &Identity,
         pupil: PupilId,
     ) -> async_graphql::Result<()> {
+        self.journal_reads(identity, &[pupil]).await
+    }
+
+    /// `journal_read` for each pupil of a board's rows (an assessment's grades, a
+    /// homework's or a quiz's pupils, a live or parcours board, time per pupil): one
+    /// durable write for all of them.
+    pub async fn journal_reads(
+        &self,
+        identity: &Identity,
+        pupils: &[PupilId],
+    ) -> async_graphql::Result<()> {
         self.journal
-            .record(identity, pupil)
+            .record_all(identity, pupils)
             .await
             .map_err(|error| {
-                tracing::error!(%error, pupil = %pupil, "journaling a staff read failed");
+                tracing::error!(%error, pupils = pupils.len(), "journaling a staff read failed");
                 coded(
                     UNAVAILABLE,
                     "the access journal could not record this read, so the pupil's data is \
                      not shown; try again",
                 )
             })?;
-        crate::answers::journaled(pupil);
+        for pupil in pupils {
+            crate::answers::journaled(*pupil);
+        }
         Ok(())
     }
 

@@ -248,5 +248,23 @@ async fn every_staff_read_of_a_pupils_data_is_journaled() {
             "{pupil}: {journal}"
         );
     }
+    // A board's rows too: the dissertation's grades are a's and b's (c is not graded yet).
+    let grades = "query($id: ID!) { assessment(id: $id) { grades { score } } }";
+    let answer = server.gql_as(&teacher, grades, json!({"id": s.f1})).await;
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let french = json!(format!("teacher:{}", w.french_teacher));
+    let by_french = |journal: &Value| {
+        journal["accessJournal"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|r| r["actor"] == french)
+            .count()
+    };
+    let [a, b, c] = &s.pupils;
+    assert_eq!(by_french(&server.ok(JOURNAL, json!({"p": a})).await), 1);
+    // b: the time on task read above, and the grade row.
+    assert_eq!(by_french(&server.ok(JOURNAL, json!({"p": b})).await), 2);
+    assert_eq!(by_french(&server.ok(JOURNAL, json!({"p": c})).await), 0);
     server.stop().await;
 }

@@ -171,9 +171,16 @@ impl AssessmentView {
         })
     }
 
-    /// Current grades, in the order pupils were first graded.
-    async fn grades(&self) -> Vec<AssessmentGrade> {
-        self.model()
+    /// Current grades, in the order pupils were first graded (each pupil's grade a read
+    /// of their data, journaled for staff).
+    async fn grades(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentGrade>> {
+        let pupils: Vec<PupilId> = self
+            .model()
+            .map(|a| a.grades.iter().map(|g| g.pupil_id).collect())
+            .unwrap_or_default();
+        journal_rows(ctx, &pupils).await?;
+        Ok(self
+            .model()
             .map(|a| {
                 a.grades
                     .iter()
@@ -185,6 +192,6 @@ impl AssessmentView {
                     })
                     .collect()
             })
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 }

@@ -227,9 +227,7 @@ impl ClassView {
         let services = services(ctx)?;
         let identity = identity(ctx)?;
         let ids = self.pupil_ids();
-        for pupil in &ids {
-            services.journal_read(identity, *pupil).await?;
-        }
+        services.journal_reads(identity, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|pupil_id| ClassPupil {

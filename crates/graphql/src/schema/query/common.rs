@@ -166,6 +166,12 @@ impl TeacherRef {
 }
 
 /// The request's school.
+/// A board's rows show each of `pupils`' data: journaled for staff, as one read each
+/// (`Services::journal_reads`).
+pub async fn journal_rows(ctx: &Context<'_>, pupils: &[PupilId]) -> Result<()> {
+    services(ctx)?.journal_reads(identity(ctx)?, pupils).await
+}
+
 pub fn school(ctx: &Context<'_>) -> Result<SchoolId> {
     Ok(identity(ctx)?.school_id)
 }

@@ -170,8 +170,11 @@ impl HomeworkView {
         self.report.pending
     }
     /// Expected pupils in roster order, then others who deposited.
-    async fn pupils(&self) -> Vec<PupilHomeworkView> {
-        self.report
+    async fn pupils(&self, ctx: &Context<'_>) -> Result<Vec<PupilHomeworkView>> {
+        let pupils: Vec<PupilId> = self.report.pupils.iter().map(|p| p.pupil_id).collect();
+        journal_rows(ctx, &pupils).await?;
+        Ok(self
+            .report
             .pupils
             .iter()
             .map(|p| PupilHomeworkView {
@@ -180,7 +183,7 @@ impl HomeworkView {
                 state: p.status.into(),
                 deposits: p.deposits,
             })
-            .collect()
+            .collect())
     }
 }
 

@@ -215,8 +215,11 @@ impl ParcoursBoardView {
     async fn next_change(&self) -> Option<DateTime<Utc>> {
         self.board.next_change
     }
-    async fn rows(&self) -> Vec<ParcoursRowView> {
-        self.board
+    async fn rows(&self, ctx: &Context<'_>) -> Result<Vec<ParcoursRowView>> {
+        let pupils: Vec<PupilId> = self.board.rows.iter().map(|r| r.pupil_id).collect();
+        journal_rows(ctx, &pupils).await?;
+        Ok(self
+            .board
             .rows
             .iter()
             .map(|row| ParcoursRowView {
@@ -224,7 +227,7 @@ impl ParcoursBoardView {
                 parcours_id: self.board.parcours_id,
                 row: row.clone(),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -398,8 +401,14 @@ impl LiveBoardView {
         Ok(LiveBoardView { models, board })
     }
 
-    fn rows_where(&self, keep: impl Fn(ParcoursStatus) -> bool) -> Vec<LiveRowView> {
-        self.board
+    /// The rows whose status `keep` accepts (journaled for staff, as every row read).
+    async fn rows_where(
+        &self,
+        ctx: &Context<'_>,
+        keep: impl Fn(ParcoursStatus) -> bool,
+    ) -> Result<Vec<LiveRowView>> {
+        let rows: Vec<LiveRowView> = self
+            .board
             .rows
             .iter()
             .filter(|r| r.parcours.as_ref().is_some_and(|p| keep(p.status)))
@@ -408,7 +417,10 @@ impl LiveBoardView {
                 session: self.board.session,
                 row: row.clone(),
             })
-            .collect()
+            .collect();
+        let pupils: Vec<PupilId> = rows.iter().map(|r| r.row.pupil_id).collect();
+        journal_rows(ctx, &pupils).await?;
+        Ok(rows)
     }
 }
 
@@ -432,8 +444,11 @@ impl LiveBoardView {
             .unwrap_or_default()
     }
     /// The whole roster, pupils who have not logged in included, in enrolment order.
-    async fn rows(&self) -> Vec<LiveRowView> {
-        self.board
+    async fn rows(&self, ctx: &Context<'_>) -> Result<Vec<LiveRowView>> {
+        let pupils: Vec<PupilId> = self.board.rows.iter().map(|r| r.pupil_id).collect();
+        journal_rows(ctx, &pupils).await?;
+        Ok(self
+            .board
             .rows
             .iter()
             .map(|row| LiveRowView {
@@ -441,13 +456,14 @@ impl LiveBoardView {
                 session: self.board.session,
                 row: row.clone(),
             })
-            .collect()
+            .collect())
     }
-    async fn stalled(&self) -> Vec<LiveRowView> {
-        self.rows_where(|s| s == ParcoursStatus::Stalled)
+    async fn stalled(&self, ctx: &Context<'_>) -> Result<Vec<LiveRowView>> {
+        self.rows_where(ctx, |s| s == ParcoursStatus::Stalled).await
     }
-    async fn finished_early(&self) -> Vec<LiveRowView> {
-        self.rows_where(|s| s == ParcoursStatus::FinishedEarly)
+    async fn finished_early(&self, ctx: &Context<'_>) -> Result<Vec<LiveRowView>> {
+        self.rows_where(ctx, |s| s == ParcoursStatus::FinishedEarly)
+            .await
     }
     /// The session's quiz, question by question.
     async fn quiz(&self) -> Option<QuizView> {

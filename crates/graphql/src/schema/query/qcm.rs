@@ -200,14 +200,17 @@ impl QuizView {
             .collect()
     }
     /// Pupils who started an attempt.
-    async fn pupils(&self) -> Vec<PupilQuizView> {
-        self.report
+    async fn pupils(&self, ctx: &Context<'_>) -> Result<Vec<PupilQuizView>> {
+        let pupils: Vec<PupilId> = self.report.pupils.iter().map(|r| r.pupil_id).collect();
+        journal_rows(ctx, &pupils).await?;
+        Ok(self
+            .report
             .pupils
             .iter()
             .map(|result| PupilQuizView {
                 models: self.models.clone(),
                 result: result.clone(),
             })
-            .collect()
+            .collect())
     }
 }

@@ -1,8 +1,8 @@
 //! Time on task over a date range, in total or per day or week.
 
-use super::common::PupilRef;
+use super::common::{journal_rows, PupilRef};
 use crate::errors::{bad_input, parse_opt_id};
-use async_graphql::{Enum, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 use suivi_projections::time_on_task::{Activity, TimeOnTask};
@@ -100,6 +100,14 @@ impl TimeOnTaskView {
     pub fn new(models: Arc<ReadModels>, report: TimeOnTask) -> TimeOnTaskView {
         TimeOnTaskView { models, report }
     }
+
+    /// The pupils the report names, once each.
+    fn pupils(&self) -> Vec<suivi_domain::ids::PupilId> {
+        let mut pupils: Vec<_> = self.report.entries.iter().map(|e| e.pupil_id).collect();
+        pupils.sort();
+        pupils.dedup();
+        pupils
+    }
 }
 
 #[Object(name = "TimeOnTask")]
@@ -109,8 +117,10 @@ impl TimeOnTaskView {
     }
 
     /// Per pupil (and bucket, for DAY or WEEK).
-    async fn per_pupil(&self) -> Vec<PupilTime> {
-        self.report
+    async fn per_pupil(&self, ctx: &Context<'_>) -> Result<Vec<PupilTime>> {
+        journal_rows(ctx, &self.pupils()).await?;
+        Ok(self
+            .report
             .per_pupil_and_bucket()
             .into_iter()
             .map(|((pupil_id, bucket_start), ms)| PupilTime {
@@ -119,7 +129,7 @@ impl TimeOnTaskView {
                 bucket_start,
                 ms,
             })
-            .collect()
+            .collect())
     }
 
     /// Per bucket (day or week), all pupils together.
@@ -135,8 +145,10 @@ impl TimeOnTaskView {
     }
 
     /// Every (pupil, bucket, question or step) with its time.
-    async fn entries(&self) -> Vec<TimeEntryView> {
-        self.report
+    async fn entries(&self, ctx: &Context<'_>) -> Result<Vec<TimeEntryView>> {
+        journal_rows(ctx, &self.pupils()).await?;
+        Ok(self
+            .report
             .entries
             .iter()
             .map(|e| {
@@ -175,7 +187,7 @@ impl TimeOnTaskView {
                     count: e.count,
                 }
             })
-            .collect()
+            .collect())
     }
 }
 
