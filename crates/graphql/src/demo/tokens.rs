@@ -156,7 +156,7 @@ pub fn demo_users(
             role: Role::Guardian,
             subject: guardian.0,
             sees: format!(
-                "sees their child's file only: {} (recorded grades count as published)",
+                "sees their child's file only: {} (an assessment's results show once the whole class is graded, or when published)",
                 children.join(", ")
             ),
         });
