@@ -46,6 +46,26 @@ pub fn sdl() -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The schema clients are built against, checked in as `crates/graphql/schema.graphql`:
+    /// a change to the served schema fails here until the file is updated with
+    /// `SUIVI_UPDATE_SCHEMA=1 cargo test -p suivi-graphql --lib schema_file`, so every
+    /// change to the API boundary shows in review.
+    #[test]
+    fn the_schema_file_is_the_served_schema() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
+        let served = super::sdl();
+        if std::env::var_os("SUIVI_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &served).expect("writing schema.graphql");
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == served,
+            "crates/graphql/schema.graphql differs from the served schema: update it with \
+             `SUIVI_UPDATE_SCHEMA=1 cargo test -p suivi-graphql --lib schema_file` and review \
+             the diff"
+        );
+    }
+
     /// The operation names and arguments the dashboards are built against.
     #[test]
     fn the_contract_holds() {
