@@ -5,6 +5,7 @@
 //! `kurrentdb` (cargo feature). Every adapter passes the same contract suite
 //! (`contract`). Subscriptions are written once, on top of the port (`subscription`).
 
+#[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "kurrentdb")]
 pub mod kurrentdb;
