@@ -32,7 +32,7 @@
 //! them (`withholdResults`, until `publishResults`); families (guardians and the pupil)
 //! see only published results, and averages made of them alone.
 
-use crate::errors::{coded, FORBIDDEN, NOT_FOUND};
+use crate::errors::{coded, not_found, FORBIDDEN};
 use crate::identity::Identity;
 use crate::schema::query::common::Now;
 use async_graphql::Error;
@@ -64,10 +64,6 @@ pub struct Scope {
     /// The day staff reach is computed on: a pupil is theirs while enrolled in one of
     /// their classes (see `sees_pupil_on`).
     today: NaiveDate,
-}
-
-pub fn unknown(kind: &str, id: impl std::fmt::Display) -> Error {
-    coded(NOT_FOUND, format!("unknown {kind} {id}"))
 }
 
 fn forbidden(message: impl Into<String>) -> Error {
@@ -224,7 +220,7 @@ impl Scope {
         self.class_reads()?;
         class
             .filter(|c| self.sees_class(models, *c))
-            .ok_or_else(|| unknown(kind, id))
+            .ok_or_else(|| not_found(kind, id))
     }
 
     /// One assessment's detail (every pupil's grade): its class's professeur principal and
@@ -245,7 +241,7 @@ impl Scope {
                 {
                     Ok(class)
                 } else {
-                    Err(unknown("assessment", assessment))
+                    Err(not_found("assessment", assessment))
                 }
             }
             _ => Ok(class),
@@ -264,7 +260,7 @@ impl Scope {
                 if theirs {
                     Ok(class)
                 } else {
-                    Err(unknown("session", session))
+                    Err(not_found("session", session))
                 }
             }
             _ => Ok(class),
@@ -324,7 +320,7 @@ impl Scope {
         if self.sees_pupil_on(models, pupil, date) {
             Ok(())
         } else {
-            Err(unknown("pupil", pupil))
+            Err(not_found("pupil", pupil))
         }
     }
 
@@ -333,7 +329,7 @@ impl Scope {
         match &self.reach {
             Reach::School => Ok(()),
             _ if self.sees_class(models, class) => Ok(()),
-            _ => Err(unknown("class", class)),
+            _ => Err(not_found("class", class)),
         }
     }
 
@@ -355,7 +351,7 @@ impl Scope {
             {
                 Ok(())
             }
-            _ => Err(unknown(kind, id)),
+            _ => Err(not_found(kind, id)),
         }
     }
 
@@ -508,7 +504,7 @@ impl Scope {
             return Ok(());
         }
         let Some(model) = models.assessment(assessment) else {
-            return Err(unknown("assessment", assessment));
+            return Err(not_found("assessment", assessment));
         };
         self.teaches(
             models,

@@ -5,6 +5,7 @@
 pub mod mutations;
 pub mod query;
 pub mod subscription;
+pub mod types;
 
 use crate::context::Services;
 use crate::limits::{Limits, RateLimiter, MAX_COMPLEXITY, MAX_DEPTH};

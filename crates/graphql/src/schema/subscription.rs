@@ -14,8 +14,8 @@
 use crate::context::{services, Services};
 use crate::errors::parse_id;
 use crate::identity::{identity, Identity};
-use crate::schema::mutations::GradeMark;
 use crate::schema::query::{AssessmentView, LiveBoardView, PupilRef};
+use crate::schema::types::GradeMark;
 use crate::scope::Scope;
 use async_graphql::{Context, Object, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};

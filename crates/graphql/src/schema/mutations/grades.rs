@@ -2,7 +2,8 @@
 
 use super::{run, Affected, CommandResult};
 use crate::errors::{bad_input, id_or_new, narrow, parse_hundredths, parse_id};
-use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use crate::schema::types::GradeMark;
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::NaiveDate;
 use suivi_domain::events::{
     AssessmentScheduled, GradeCorrected, GradeRecorded, ResultsPublished, ResultsWithheld,
@@ -10,27 +11,6 @@ use suivi_domain::events::{
 use suivi_domain::ids::*;
 use suivi_domain::values::{Coefficient, Grade};
 use suivi_domain::Command;
-
-/// A vie scolaire mark given instead of a score.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GradeMark {
-    /// Absent: left out of averages.
-    Abs,
-    /// Dispensé (exempted): left out of averages.
-    Disp,
-    /// Non rendu (not handed in): counts as 0 unless the school says otherwise.
-    Nr,
-}
-
-impl From<GradeMark> for Grade {
-    fn from(mark: GradeMark) -> Grade {
-        match mark {
-            GradeMark::Abs => Grade::Absent,
-            GradeMark::Disp => Grade::Exempted,
-            GradeMark::Nr => Grade::NotHandedIn,
-        }
-    }
-}
 
 /// Exactly one of `score` (a decimal string, "12.5" or "12,5", on the assessment's scale) or
 /// `mark`.

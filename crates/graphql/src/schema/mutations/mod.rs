@@ -12,9 +12,6 @@ mod reference;
 mod rgpd;
 mod school_work;
 
-pub use grades::GradeMark;
-pub use reference::SubjectKindGql;
-
 use crate::context::{services, Services};
 use crate::errors::{self, coded, parse_id, FORBIDDEN};
 use crate::identity::{identity, Identity};

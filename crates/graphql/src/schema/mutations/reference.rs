@@ -4,13 +4,14 @@ use super::{administrator, run, run_keyed, writer, Affected, CommandResult};
 use crate::context::services;
 use crate::errors::{self, bad_input, coded, id_or_new, parse_id, NOT_FOUND};
 use crate::limits::{text_within, MAX_NAME_CHARS};
+use crate::schema::types::SubjectKindGql;
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::NaiveDate;
 use rand::RngCore;
 use suivi_domain::events::*;
 use suivi_domain::identity::{seal, GuardianContact, PupilIdentity, NONCE_LEN};
 use suivi_domain::ids::*;
-use suivi_domain::reference::{Component, PeriodKind, SubjectKind};
+use suivi_domain::reference::{Component, PeriodKind};
 use suivi_domain::Command;
 use suivi_projections::gateway::sealed_registration;
 
@@ -20,31 +21,6 @@ use super::grades::coefficient_of;
 pub enum PeriodKindInput {
     Trimestre,
     Semestre,
-}
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "SubjectKind")]
-pub enum SubjectKindGql {
-    General,
-    Vocational,
-}
-
-impl From<SubjectKindGql> for SubjectKind {
-    fn from(kind: SubjectKindGql) -> Self {
-        match kind {
-            SubjectKindGql::General => SubjectKind::General,
-            SubjectKindGql::Vocational => SubjectKind::Vocational,
-        }
-    }
-}
-
-impl From<SubjectKind> for SubjectKindGql {
-    fn from(kind: SubjectKind) -> Self {
-        match kind {
-            SubjectKind::General => SubjectKindGql::General,
-            SubjectKind::Vocational => SubjectKindGql::Vocational,
-        }
-    }
 }
 
 #[derive(InputObject)]

@@ -3,7 +3,7 @@
 use super::common::*;
 use crate::context::{services, ClassTarget};
 use crate::identity::identity;
-use crate::schema::mutations::GradeMark;
+use crate::schema::types::GradeMark;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use super::spider::SpiderView;
 use super::time::{time_query, BucketGql, TimeOnTaskView};
 use crate::context::{services, ClassTarget};
 use crate::identity::identity;
-use crate::schema::mutations::SubjectKindGql;
+use crate::schema::types::SubjectKindGql;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -92,7 +92,7 @@ impl ClassView {
         let info = models
             .reference()
             .class(class)
-            .ok_or_else(|| crate::scope::unknown("class", class))?;
+            .ok_or_else(|| crate::errors::not_found("class", class))?;
         let period = resolve_period(&models, info, period, now.date())?;
         Ok(ClassView::new(models, class, period, as_of))
     }

@@ -5,7 +5,7 @@ use crate::answers::{self, ClockUse};
 use crate::context::services;
 use crate::errors::{bad_input, coded, parse_id, NOT_FOUND};
 use crate::identity::identity;
-use crate::schema::mutations::SubjectKindGql;
+use crate::schema::types::SubjectKindGql;
 use crate::scope::Scope;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};

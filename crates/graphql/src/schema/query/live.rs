@@ -397,7 +397,7 @@ impl LiveBoardView {
         let (_, models) = services.class_view(identity, ClassTarget::Session(session), as_of)?;
         let board = models
             .live_board(session, Now::of(as_of).instant(), &services.parcours)
-            .ok_or_else(|| crate::scope::unknown("session", session))?;
+            .ok_or_else(|| crate::errors::not_found("session", session))?;
         Ok(LiveBoardView { models, board })
     }
 

@@ -53,10 +53,6 @@ pub struct SchoolView {
     pub teachers: Vec<TeacherRef>,
 }
 
-fn missing(kind: &str, id: impl std::fmt::Display) -> async_graphql::Error {
-    coded(NOT_FOUND, format!("unknown {kind} {id}"))
-}
-
 #[derive(Default)]
 pub struct QueryRoot;
 
@@ -140,7 +136,7 @@ impl QueryRoot {
         let pupil: PupilId = parse_id("id", &id)?;
         PupilView::load(ctx, pupil, None, as_of)
             .await?
-            .ok_or_else(|| missing("pupil", pupil))
+            .ok_or_else(|| crate::errors::not_found("pupil", pupil))
     }
 
     /// A pupil by the vie scolaire's id.
@@ -168,7 +164,7 @@ impl QueryRoot {
             })?;
         PupilView::load(ctx, pupil, None, as_of)
             .await?
-            .ok_or_else(|| missing("pupil", pupil))
+            .ok_or_else(|| crate::errors::not_found("pupil", pupil))
     }
 
     /// The live board of a class session, evaluated now (or at `asOf`).
@@ -226,7 +222,7 @@ impl QueryRoot {
         let assessment: AssessmentId = parse_id("id", &id)?;
         AssessmentView::load(ctx, assessment, as_of)
             .await?
-            .ok_or_else(|| missing("assessment", assessment))
+            .ok_or_else(|| crate::errors::not_found("assessment", assessment))
     }
 
     /// A class's assessments of a period (all periods without one), by date.
@@ -246,7 +242,7 @@ impl QueryRoot {
                 let info = models
                     .reference()
                     .class(class)
-                    .ok_or_else(|| missing("class", class))?;
+                    .ok_or_else(|| crate::errors::not_found("class", class))?;
                 resolve_period(&models, info, Some(wanted), Now::of(as_of).date())?
             }
             None => None,
@@ -268,7 +264,7 @@ impl QueryRoot {
         let homework: HomeworkId = parse_id("id", &id)?;
         HomeworkView::load(ctx, homework, as_of)
             .await?
-            .ok_or_else(|| missing("homework", homework))
+            .ok_or_else(|| crate::errors::not_found("homework", homework))
     }
 
     /// A class's homework, by due time.
@@ -299,7 +295,7 @@ impl QueryRoot {
         let quiz: QuizId = parse_id("id", &id)?;
         QuizView::load(ctx, quiz, as_of)
             .await?
-            .ok_or_else(|| missing("quiz", quiz))
+            .ok_or_else(|| crate::errors::not_found("quiz", quiz))
     }
 
     /// A parcours board: every pupil's status and progress.
@@ -319,7 +315,7 @@ impl QueryRoot {
             Now::of(as_of).instant(),
             &services.parcours,
         )
-        .ok_or_else(|| missing("parcours", parcours))
+        .ok_or_else(|| crate::errors::not_found("parcours", parcours))
     }
 
     /// Time on quizzes and parcours of a class (or of one pupil), `from <= at < to`, in

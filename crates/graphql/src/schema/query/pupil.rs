@@ -11,7 +11,7 @@ use super::spider::SpiderView;
 use super::time::{time_query, BucketGql, TimeOnTaskView};
 use crate::context::services;
 use crate::identity::identity;
-use crate::schema::mutations::GradeMark;
+use crate::schema::types::GradeMark;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! commun components, and the profile read-out (general vs vocational).
 
 use super::common::{round, round_opt};
-use crate::schema::mutations::SubjectKindGql;
+use crate::schema::types::SubjectKindGql;
 use async_graphql::{Enum, Object, SimpleObject, ID};
 use suivi_domain::reference::SOCLE_COMMUN_COMPONENTS;
 use suivi_projections::spider::{ProfileBasis, SpiderChart};
