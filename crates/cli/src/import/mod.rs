@@ -18,7 +18,7 @@ mod jsonl;
 mod keys;
 mod moodle_quiz;
 mod moodle_report;
-mod paris;
+pub(crate) mod paris;
 mod pix_orga;
 mod planner;
 mod roster_diff;
