@@ -75,12 +75,9 @@ pub(crate) fn join_on(left: LazyFrame, right: LazyFrame, on: &[&str], how: JoinT
 /// Rounds to hundredths, half away from zero. Figures are exact fractions with small
 /// denominators computed in `f64`: a value within 1e-9 hundredth of a half is that half
 /// (12.345 may come out of a division as 12.3449999…; the projections, which keep exact
-/// fractions, round it up to 12.35, and so does this).
-pub fn hundredths(value: f64) -> i64 {
-    let scaled = value * 100.0;
-    let nudged = scaled + scaled.signum() * 1e-9;
-    nudged.round() as i64
-}
+/// fractions, round it up to 12.35, and so does this). The one rounding the pages and
+/// the report show too.
+pub use suivi_present::format::hundredths;
 
 /// Typed access to a collected column.
 pub(crate) struct Cols<'a> {

@@ -2,8 +2,8 @@
 //! commas, UTF-8 with a byte-order mark (so that accents open right).
 
 use super::data::ConseilData;
-use super::format::{minutes, opt_points};
 use super::html::profile_text;
+use suivi_present::format::{minutes, opt_points};
 
 fn field(text: &str) -> String {
     if text.contains([';', '"', '\n', '\r']) {

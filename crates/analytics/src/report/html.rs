@@ -2,12 +2,12 @@
 //! nothing fetched), laid out for A4.
 
 use super::data::{ConseilData, PupilSheet};
-use super::format::{date, esc, minutes, num, opt_points, points};
 use super::risk::RiskLevel;
-use super::svg::{spider, Axis};
 use crate::figures::grades::{Profile, PROFILE_GAP};
 use std::fmt::Write;
 use suivi_domain::reference::SubjectKind;
+use suivi_present::format::{date, esc, minutes, num, opt_points, points};
+use suivi_present::spider::{spider, Axis};
 
 const STYLE: &str = r#"
 @page { size: A4; margin: 12mm 11mm; }
@@ -252,6 +252,7 @@ fn pupil_section(out: &mut String, d: &ConseilData, p: &PupilSheet) {
             kind: s.kind,
             pupil: *a,
             class: s.class.map(|c| c.mean),
+            band: s.class.map(|c| (c.min, c.max)),
         })
         .collect();
     let _ = write!(out, "<div class=\"cols\"><div>{}</div><div><table><thead><tr><th class=\"name\">Matière</th><th>Élève</th><th>Classe</th><th>Écart</th></tr></thead><tbody>", spider(&axes));

@@ -3,11 +3,10 @@
 
 mod csv;
 pub mod data;
-pub mod format;
+pub use suivi_present::format;
 mod html;
 pub mod names;
 pub mod risk;
-mod svg;
 
 pub use data::{ConseilData, ConseilRequest, PupilSheet, SubjectLine};
 pub use names::{pupil_names, PupilNames, ERASED};

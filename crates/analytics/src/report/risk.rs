@@ -5,7 +5,7 @@
 use crate::figures::attendance::AttendanceFig;
 use crate::figures::homework::HomeworkFig;
 use crate::figures::qcm::EngagementFig;
-use crate::report::format::{num, points};
+use suivi_present::format::{num, points};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RiskLevel {

@@ -18,7 +18,7 @@ mod jsonl;
 mod keys;
 mod moodle_quiz;
 mod moodle_report;
-pub(crate) mod paris;
+pub(crate) use suivi_present::paris;
 mod pix_orga;
 mod planner;
 mod roster_diff;

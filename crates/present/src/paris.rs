@@ -1,5 +1,5 @@
-//! Times the exports write in the school's local time (Europe/Paris) turned into UTC.
-//! The EU rule since 1996: summer time (UTC+2) from the last Sunday of March at 01:00 UTC
+//! The school's local time (Europe/Paris) to and from UTC: the times exports write, the
+//! times pages show. The EU rule since 1996: summer time (UTC+2) from the last Sunday of March at 01:00 UTC
 //! to the last Sunday of October at 01:00 UTC, UTC+1 otherwise. A local time in the spring
 //! gap or the autumn overlap gets the summer offset.
 
@@ -39,6 +39,13 @@ pub fn to_utc(local: NaiveDateTime) -> Option<DateTime<Utc>> {
     Some(utc.and_utc())
 }
 
+/// The Paris wall-clock time of a UTC instant.
+pub fn from_utc(utc: DateTime<Utc>) -> NaiveDateTime {
+    let naive = utc.naive_utc();
+    let offset = if summer(naive) { 2 } else { 1 };
+    naive + Duration::hours(offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +59,25 @@ mod tests {
 
     fn to_utc_(local: NaiveDateTime) -> DateTime<Utc> {
         to_utc(local).unwrap()
+    }
+
+    #[test]
+    fn from_utc_undoes_to_utc() {
+        // 26 March 2023 (last Sunday of March): 00:59 UTC is 01:59 in Paris, 01:00 UTC
+        // is already 03:00.
+        let utc = |h, m| {
+            NaiveDate::from_ymd_opt(2023, 3, 26)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+                .and_utc()
+        };
+        assert_eq!(from_utc(utc(0, 59)), local(2023, 3, 26, 1, 59));
+        assert_eq!(from_utc(utc(1, 0)), local(2023, 3, 26, 3, 0));
+        for (y, m, d, h) in [(2026, 1, 12, 8), (2026, 7, 3, 17), (2026, 12, 1, 23)] {
+            let l = local(y, m, d, h, 30);
+            assert_eq!(from_utc(to_utc_(l)), l);
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The spider (radar) chart as inline SVG: one axis per subject on /20, general subjects
-//! together on one side and vocational ones on the other (each side tinted), the class mean
-//! as a dashed grey polygon under the pupil's blue one.
+//! together on one side and vocational ones on the other (each side tinted, see `by_kind`),
+//! the class's min–max band, the class mean as a dashed grey polygon under the pupil's
+//! blue one. Whoever shows it shows the same figures in a table beside it: the chart is
+//! never the only way to read them.
 
-use super::format::{esc, points};
+use crate::format::{esc, points};
 use std::fmt::Write;
 use suivi_domain::reference::SubjectKind;
 
@@ -10,20 +12,37 @@ pub struct Axis<'a> {
     pub label: &'a str,
     pub kind: Option<SubjectKind>,
     pub pupil: Option<f64>,
+    /// The class mean.
     pub class: Option<f64>,
+    /// The class's lowest and highest averages.
+    pub band: Option<(f64, f64)>,
 }
 
-const W: f64 = 540.0;
-const H: f64 = 330.0;
-const CX: f64 = 270.0;
-const CY: f64 = 160.0;
-const R: f64 = 110.0;
+/// Orders axes so that general subjects come first, then vocational ones, then the rest
+/// (each group keeps its order): drawn clockwise from the top, general subjects fill the
+/// right-hand side and vocational ones the left.
+pub fn by_kind(axes: &mut [Axis]) {
+    axes.sort_by_key(|a| match a.kind {
+        Some(SubjectKind::General) => 0,
+        Some(SubjectKind::Vocational) => 1,
+        None => 2,
+    });
+}
+
+/// The chart's size and its centre and radius (the 20/20 ring), in SVG units.
+pub const W: f64 = 540.0;
+pub const H: f64 = 330.0;
+pub const CX: f64 = 270.0;
+pub const CY: f64 = 160.0;
+pub const R: f64 = 110.0;
 
 fn angle(i: usize, n: usize) -> f64 {
     -std::f64::consts::FRAC_PI_2 + (i as f64) * std::f64::consts::TAU / (n as f64)
 }
 
-fn point(i: usize, n: usize, value: f64) -> (f64, f64) {
+/// Where `value` (on /20, clamped) lies on axis `i` of `n`: axis 0 points up, the others
+/// follow clockwise.
+pub fn point(i: usize, n: usize, value: f64) -> (f64, f64) {
     let r = R * (value.clamp(0.0, 20.0) / 20.0);
     let a = angle(i, n);
     (CX + r * a.cos(), CY + r * a.sin())
@@ -166,6 +185,17 @@ pub fn spider(axes: &[Axis]) -> String {
             y + 9.0
         );
     }
+    // The class band: the ring between the lowest and the highest averages.
+    if axes.iter().any(|a| a.band.is_some()) {
+        let low: Vec<f64> = axes.iter().map(|a| a.band.map_or(0.0, |b| b.0)).collect();
+        let high: Vec<f64> = axes.iter().map(|a| a.band.map_or(0.0, |b| b.1)).collect();
+        let _ = write!(
+            s,
+            r##"<path class="band" d="M{} Z M{} Z" fill="#9aa3ad" fill-opacity="0.18" fill-rule="evenodd" stroke="none"/>"##,
+            polygon(&high).replace(' ', " L"),
+            polygon(&low).replace(' ', " L")
+        );
+    }
     let class: Vec<f64> = axes.iter().map(|a| a.class.unwrap_or(0.0)).collect();
     let _ = write!(
         s,
@@ -201,4 +231,101 @@ pub fn spider(axes: &[Axis]) -> String {
     );
     s.push_str("</svg>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(label: &str, kind: SubjectKind, pupil: f64, class: f64) -> Axis<'_> {
+        Axis {
+            label,
+            kind: Some(kind),
+            pupil: Some(pupil),
+            class: Some(class),
+            band: Some((class - 2.0, class + 2.0)),
+        }
+    }
+
+    /// The points of the `<polygon>` drawn with `stroke` (the pupil's or the class's).
+    fn polygon_with(svg: &str, stroke: &str) -> Vec<(f64, f64)> {
+        let at = svg
+            .find(&format!(r#"stroke="{stroke}" stroke-width"#))
+            .expect("the polygon is drawn");
+        let open = svg[..at].rfind(r#"points=""#).expect("with points") + 8;
+        let close = open + svg[open..].find('"').expect("closed");
+        svg[open..close]
+            .split(' ')
+            .map(|p| {
+                let (x, y) = p.split_once(',').expect("x,y");
+                (x.parse().expect("x"), y.parse().expect("y"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn four_axes_point_up_right_down_left() {
+        // Axis 0 is straight up, then clockwise at quarter turns: at 10/20 the point is
+        // half the radius (55) from the centre (270, 160).
+        assert_eq!(point(0, 4, 10.0), (270.0, 105.0));
+        let (x, y) = point(1, 4, 10.0);
+        assert!((x - 325.0).abs() < 1e-9 && (y - 160.0).abs() < 1e-9);
+        let (x, y) = point(2, 4, 20.0);
+        assert!((x - 270.0).abs() < 1e-9 && (y - 270.0).abs() < 1e-9);
+        let (x, y) = point(3, 4, 0.0);
+        assert!((x - 270.0).abs() < 1e-9 && (y - 160.0).abs() < 1e-9);
+        // Out of range values are clamped to the chart.
+        assert_eq!(point(0, 4, 25.0), point(0, 4, 20.0));
+    }
+
+    #[test]
+    fn the_pupil_polygon_is_where_the_averages_are() {
+        let axes = [
+            axis("Français", SubjectKind::General, 16.0, 12.0),
+            axis("Mathématiques", SubjectKind::General, 8.0, 11.0),
+            axis("Atelier", SubjectKind::Vocational, 12.0, 10.0),
+        ];
+        let svg = spider(&axes);
+        let pupil = polygon_with(&svg, "#1f5fbf");
+        // By hand: r = 110 × v / 20; axis k at -90° + 120°·k.
+        let expected = [
+            (270.0, 160.0 - 88.0),
+            (
+                270.0 + 44.0 * (30f64).to_radians().cos(),
+                160.0 + 44.0 * (30f64).to_radians().sin(),
+            ),
+            (
+                270.0 - 66.0 * (30f64).to_radians().cos(),
+                160.0 + 66.0 * (30f64).to_radians().sin(),
+            ),
+        ];
+        assert_eq!(pupil.len(), 3);
+        for ((x, y), (ex, ey)) in pupil.iter().zip(expected) {
+            assert!((x - ex).abs() <= 0.051, "x {x} vs {ex}");
+            assert!((y - ey).abs() <= 0.051, "y {y} vs {ey}");
+        }
+        let class = polygon_with(&svg, "#555");
+        assert!((class[0].1 - (160.0 - 66.0)).abs() <= 0.051);
+        // The band is drawn, and each average has its tooltip in French.
+        assert!(svg.contains(r#"class="band""#));
+        assert!(svg.contains("<title>Français : 16,00</title>"));
+    }
+
+    #[test]
+    fn general_subjects_come_first() {
+        let mut axes = [
+            axis("Atelier", SubjectKind::Vocational, 12.0, 10.0),
+            axis("Français", SubjectKind::General, 16.0, 12.0),
+            axis("Gestion", SubjectKind::Vocational, 9.0, 10.0),
+            axis("Histoire", SubjectKind::General, 11.0, 12.0),
+        ];
+        by_kind(&mut axes);
+        let labels: Vec<&str> = axes.iter().map(|a| a.label).collect();
+        assert_eq!(labels, ["Français", "Histoire", "Atelier", "Gestion"]);
+    }
+
+    #[test]
+    fn no_axis_no_chart() {
+        assert_eq!(spider(&[]), "");
+    }
 }
