@@ -527,8 +527,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         writes_per_second: args.writes_per_second,
         answer_cache: !args.no_answer_cache,
     };
+    let pages: suivi_graphql::PagesFactory = Box::new(|state, demo_users| {
+        suivi_web::router(
+            state,
+            suivi_web::PageOptions {
+                demo_users,
+                ..Default::default()
+            },
+        )
+    });
     // The demo's ready tokens go to stdout, for the person who just started it.
-    suivi_graphql::serve_with(config, Some(loader), |text| {
+    suivi_graphql::serve_pages(config, Some(loader), Some(pages), |text| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
         let _ = out.flush();

@@ -28,6 +28,6 @@ pub use limits::Limits;
 pub use once::{query_once, query_store};
 pub use schema::{build_schema, build_schema_with, sdl, ApiSchema};
 pub use server::{
-    build_router, serve, serve_with, shutdown_signal, App, AppState, AuthConfig, ServeConfig,
-    ServeError, DEFAULT_ADDR,
+    api_router, build_router, serve, serve_pages, serve_with, shutdown_signal, App, AppState,
+    AuthConfig, PagesFactory, ServeConfig, ServeError, DEFAULT_ADDR,
 };

@@ -269,13 +269,23 @@ impl App {
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        self.serve_router_on(listener, self.router(), signal).await
+    }
+
+    /// As `serve_on`, serving `router` (the API's routes merged with others, the pages').
+    pub async fn serve_router_on(
+        &self,
+        listener: TcpListener,
+        router: Router,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
         let switch = self.shutdown.clone();
         let stop = async move {
             signal.await;
             tracing::info!("shutting down: finishing in-flight requests");
             switch.send_replace(true);
         };
-        axum::serve(listener, self.router())
+        axum::serve(listener, router)
             .with_graceful_shutdown(stop)
             .await?;
         Ok(())
@@ -298,9 +308,15 @@ async fn start_services(
     ))
 }
 
+/// The API's routes with GraphiQL on `/` too (the router tests and `App::router` use).
 pub fn build_router(state: AppState) -> Router {
+    api_router(state).route("/", get(graphiql))
+}
+
+/// The API's routes: `POST /graphql`, GraphiQL on `GET /graphql`, the WebSocket,
+/// `/health`; `/` is left to the pages.
+pub fn api_router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(graphiql))
         .route("/graphql", get(graphiql).post(graphql_http))
         .route("/graphql/ws", get(graphql_ws))
         .route("/ws", get(graphql_ws))
@@ -559,6 +575,22 @@ pub async fn serve_with(
     demo_loader: Option<DemoLoader>,
     announce: impl FnOnce(&str) + Send,
 ) -> Result<(), ServeError> {
+    serve_pages(config, demo_loader, None, announce).await
+}
+
+/// The pages' routes, built once the server knows its state and (with `--demo`) its demo
+/// users: `suivi-web` provides it, the CLI passes it in (the API crate does not depend on
+/// the pages).
+pub type PagesFactory =
+    Box<dyn FnOnce(AppState, Option<Vec<crate::demo::tokens::DemoUser>>) -> Router + Send>;
+
+/// `serve_with`, serving the pages `pages` builds beside the API (on `/`).
+pub async fn serve_pages(
+    config: ServeConfig,
+    demo_loader: Option<DemoLoader>,
+    pages: Option<PagesFactory>,
+    announce: impl FnOnce(&str) + Send,
+) -> Result<(), ServeError> {
     // Refuse before touching the store: a server without a key would serve no one.
     let (verifier, secret) = config.auth.verifier(config.demo)?;
     let store = suivi_store::open(&config.store_url).await?;
@@ -622,7 +654,8 @@ pub async fn serve_with(
     });
     // The demo's tokens are picked once the simulation has set its stage (and the
     // projections show it), so the professeur principal's is the one of the live class.
-    let demo_tokens = match (&secret, config.demo) {
+    let mut live_class = None;
+    let (demo_tokens, demo_users) = match (&secret, config.demo) {
         (Some(secret), true) => {
             let live = tokio::time::timeout(Duration::from_secs(30), stage)
                 .await
@@ -632,14 +665,24 @@ pub async fn serve_with(
             if let Ok(head) = app.services().store().head().await {
                 app.services().caught_up(head).await;
             }
-            Some(demo::tokens::announce(
-                &app.services().snapshot(),
-                school,
-                live,
-                secret.as_bytes(),
-            ))
+            let snapshot = app.services().snapshot();
+            live_class = live;
+            (
+                Some(demo::tokens::announce(
+                    &snapshot,
+                    school,
+                    live,
+                    secret.as_bytes(),
+                )),
+                Some(demo::tokens::demo_users(&snapshot, school, live)),
+            )
         }
-        _ => None,
+        _ => (None, None),
+    };
+    let with_pages = pages.is_some();
+    let router = match pages {
+        Some(pages) => api_router(app.state.clone()).merge(pages(app.state.clone(), demo_users)),
+        None => app.router(),
     };
 
     let listener = TcpListener::bind(config.addr)
@@ -650,11 +693,28 @@ pub async fn serve_with(
         })?;
     let local = listener.local_addr()?;
     tracing::info!(school_id = %school, "serving school {school}: requests need a bearer token");
-    tracing::info!("suivi is up: open http://{local}/ (GraphiQL); POST http://{local}/graphql; subscriptions on ws://{local}/graphql/ws");
-    if let Some(text) = demo_tokens {
-        announce(&format!("suivi demo on http://{local}/\n\n{text}"));
+    if with_pages {
+        tracing::info!("suivi is up: pages on http://{local}/ (sign in at http://{local}/connexion); GraphiQL on http://{local}/graphql; POST http://{local}/graphql; subscriptions on ws://{local}/graphql/ws");
+    } else {
+        tracing::info!("suivi is up: open http://{local}/ (GraphiQL); POST http://{local}/graphql; subscriptions on ws://{local}/graphql/ws");
     }
-    app.serve_on(listener, shutdown_signal()).await?;
+    if let Some(text) = demo_tokens {
+        let pages_text = if with_pages {
+            demo::tokens::page_addresses(
+                &app.services().snapshot(),
+                school,
+                live_class,
+                &format!("http://{local}"),
+            )
+        } else {
+            String::new()
+        };
+        announce(&format!(
+            "suivi demo on http://{local}/\n\n{pages_text}{text}"
+        ));
+    }
+    app.serve_router_on(listener, router, shutdown_signal())
+        .await?;
 
     app.shutdown();
     if let Some(simulation) = simulation {

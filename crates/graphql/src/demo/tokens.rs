@@ -214,3 +214,45 @@ pub fn announce(
     }
     text
 }
+
+/// The pages `suivi serve --demo` points a newcomer to: the sign-in page, then each
+/// page with the demo user who opens it.
+pub fn page_addresses(
+    models: &ReadModels,
+    school: SchoolId,
+    live: Option<(ClassId, TeacherId)>,
+    base: &str,
+) -> String {
+    let reference = models.reference();
+    let mut classes = reference.classes_of(school);
+    classes.sort_by(|a, b| a.name.cmp(&b.name));
+    // The demo's professeur principal's first class by name (the one with a year of
+    // results; the live copy's name sorts after it).
+    let head = demo_users(models, school, live)
+        .into_iter()
+        .find(|u| u.role == Role::HeadTeacher)
+        .map(|u| TeacherId(u.subject));
+    let mut text = format!(
+        "Pages (in French) — open {base}/connexion and pick a demo user \
+         (« Se connecter en tant que … »):\n  sign-in          {base}/connexion\n  home (staff)     {base}/accueil\n"
+    );
+    if let Some(class) = classes
+        .iter()
+        .find(|c| c.head_teacher.is_some() && c.head_teacher == head)
+    {
+        text.push_str(&format!(
+            "  conseil board    {base}/classes/{}/conseil  ({})\n",
+            class.class_id, class.name
+        ));
+        if let Some(pupil) = class.members.first() {
+            text.push_str(&format!("  pupil sheet      {base}/eleves/{pupil}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "  live board       {base}/seances/<id>  (the running session is listed on {base}/accueil)\n"
+    ));
+    text.push_str(&format!(
+        "  family page      {base}/famille  (the guardian)\n  pupil page       {base}/moi  (the pupil)\n\n"
+    ));
+    text
+}

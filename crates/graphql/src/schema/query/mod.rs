@@ -92,6 +92,28 @@ impl QueryRoot {
         })
     }
 
+    /// The pupils a family follows: a guardian's children (by name), a pupil themself;
+    /// empty for the staff. What a family's page starts from.
+    async fn family(&self, ctx: &Context<'_>) -> Result<Vec<PupilRef>> {
+        let (live, scope) = scope(ctx)?;
+        let Some(pupils) = scope.family() else {
+            return Ok(Vec::new());
+        };
+        let mut named = Vec::with_capacity(pupils.len());
+        for pupil in pupils {
+            let name = services(ctx)?.display_name(&live, *pupil).await?;
+            named.push((name, *pupil));
+        }
+        named.sort();
+        Ok(named
+            .into_iter()
+            .map(|(_, pupil_id)| PupilRef {
+                models: live.clone(),
+                pupil_id,
+            })
+            .collect())
+    }
+
     /// The school's classes, by name, with the figures of their current period.
     async fn classes(
         &self,
