@@ -29,6 +29,17 @@ impl DemoServer {
     /// (unset when `None`), its stderr written to `stderr_to` (discarded when `None`), and
     /// waits for the five tokens.
     pub fn start(store: &str, rust_log: Option<&str>, stderr_to: Option<&Path>) -> DemoServer {
+        DemoServer::start_signed(store, rust_log, stderr_to, None)
+    }
+
+    /// As `start`, signing tokens with `secret` when given (so that a test can issue its
+    /// own) rather than with a random one.
+    pub fn start_signed(
+        store: &str,
+        rust_log: Option<&str>,
+        stderr_to: Option<&Path>,
+        secret: Option<&str>,
+    ) -> DemoServer {
         let mut command = Command::new(env!("CARGO_BIN_EXE_suivi"));
         command
             .args(["serve", "--demo", "--store", store, "--addr", "127.0.0.1:0"])
@@ -39,6 +50,9 @@ impl DemoServer {
             .stdout(Stdio::piped());
         if let Some(filter) = rust_log {
             command.env("RUST_LOG", filter);
+        }
+        if let Some(secret) = secret {
+            command.env("SUIVI_JWT_SECRET", secret);
         }
         match stderr_to {
             Some(path) => {
