@@ -181,7 +181,7 @@ pub async fn school(server: &Server) -> School {
 /// A probe for a grade feed: a new assessment "Sonde n" (n unique in the test run) of
 /// `subject` in class A, with DISP (exempted: left out of every average and figure) for
 /// `pupils`. Returns its title, which its push carries.
-pub async fn probe(server: &Server, s: &School, subject: &str, pupils: &[&String]) -> Value {
+pub async fn probe(server: &Server, s: &School, subject: &str, pupils: Vec<&String>) -> Value {
     static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let assessment = id();

@@ -146,7 +146,7 @@ async fn grades(
         seed::probe_pushed(msg, tag) && refused == forbidden
     };
     let everyone = [a, b, c];
-    let probe = || seed::probe(server, s, &s.french, &everyone);
+    let probe = || seed::probe(server, s, &s.french, everyone.to_vec());
     sub.live(|_| probe(), pushed).await;
     run(
         server,
