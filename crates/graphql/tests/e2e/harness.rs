@@ -353,6 +353,56 @@ impl Subscription {
     }
 }
 
+/// Proving a subscription live, so that "this was not pushed" means something.
+impl Subscription {
+    /// Writes probes (`probe(i)` writes the i-th and returns what its push carries) until
+    /// one is pushed, then reads on to the push of the last probe written: from then on
+    /// the subscription is live, and every later push is in order. Each message on the
+    /// way must be a probe's (`pushed(message, tag)`). A probe lost because the
+    /// subscription was not live yet is followed by another, not by a fixed wait.
+    pub async fn live<F, Fut>(&mut self, mut probe: F, pushed: impl Fn(&Value, &Value) -> bool)
+    where
+        F: FnMut(usize) -> Fut,
+        Fut: std::future::Future<Output = Value>,
+    {
+        let mut tags: Vec<Value> = Vec::new();
+        for i in 0..60 {
+            tags.push(probe(i).await);
+            let Some(mut msg) = self.maybe_message(Duration::from_millis(250)).await else {
+                continue;
+            };
+            loop {
+                assert!(
+                    tags.iter().any(|t| pushed(&msg, t)),
+                    "only probes are pushed before the check: {msg}"
+                );
+                if tags.last().is_some_and(|t| pushed(&msg, t)) {
+                    return;
+                }
+                msg = self.message().await;
+            }
+        }
+        panic!("no probe reached the subscription in 60 tries");
+    }
+
+    /// On a live subscription: nothing was pushed since the last message read, for the
+    /// probe written now (`probe` returns what its push carries) is the next message.
+    /// Returns that message.
+    pub async fn quiet(
+        &mut self,
+        probe: impl std::future::Future<Output = Value>,
+        pushed: impl Fn(&Value, &Value) -> bool,
+    ) -> Value {
+        let tag = probe.await;
+        let msg = self.message().await;
+        assert!(
+            pushed(&msg, &tag),
+            "nothing but the probe was to be pushed: {msg}"
+        );
+        msg
+    }
+}
+
 /// The close frame the server ends the socket with (code, reason), within 15 s.
 impl Subscription {
     pub async fn closed(&mut self) -> (u16, String) {

@@ -134,11 +134,13 @@ async fn a_pupils_new_grades_are_pushed() {
             json!({"p": s.pupils[2]}),
         )
         .await;
-    // Give the subscription time to start before the write it must see.
-    assert!(sub
-        .maybe_message(Duration::from_millis(300))
-        .await
-        .is_none());
+    // Live once a probe grade of C's is pushed: then A's correction, if it were pushed,
+    // would come before C's grade.
+    sub.live(
+        |_| seed::probe(&server, &s, &s.french, vec![&s.pupils[2]]),
+        seed::probe_pushed,
+    )
+    .await;
     // A grade of another pupil is not pushed; C's is.
     run(&server, "correctGrade", json!({"assessmentId": s.m1, "pupilId": s.pupils[0], "score": "13", "reason": "erreur de report"})).await;
     grade(&server, &s.f1, &s.pupils[2], Some("14.25"), None).await;
@@ -183,19 +185,20 @@ async fn a_subscriber_who_loses_the_pupil_mid_stream_receives_nothing_more() {
     let mut sub = server
         .subscribe_as(
             &token,
-            r#"subscription($p: ID!) { gradeRecorded(pupilId: $p) { assessment { id } score } }"#,
+            r#"subscription($p: ID!) { gradeRecorded(pupilId: $p) { assessment { id title } score } }"#,
             json!({"p": s.pupils[2]}),
         )
         .await;
-    assert!(sub
-        .maybe_message(Duration::from_millis(300))
-        .await
-        .is_none());
+    sub.live(
+        |_| seed::probe(&server, &s, &s.french, vec![&s.pupils[2]]),
+        seed::probe_pushed,
+    )
+    .await;
     grade(&server, &s.f1, &s.pupils[2], Some("14"), None).await;
     let data = sub.next_data().await;
     assert_eq!(
         data["gradeRecorded"],
-        json!({"assessment": {"id": s.f1}, "score": "14"})
+        json!({"assessment": {"id": s.f1, "title": "Dissertation"}, "score": "14"})
     );
 
     // The class gets its professeur principal back; the interim teaches nothing there.

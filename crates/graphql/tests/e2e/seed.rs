@@ -177,3 +177,26 @@ pub async fn school(server: &Server) -> School {
     grade(server, &s.w1, c, Some("15"), None).await;
     s
 }
+
+/// A probe for a grade feed: a new assessment "Sonde n" (n unique in the test run) of
+/// `subject` in class A, with DISP (exempted: left out of every average and figure) for
+/// `pupils`. Returns its title, which its push carries.
+pub async fn probe(server: &Server, s: &School, subject: &str, pupils: Vec<&String>) -> Value {
+    static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let assessment = id();
+    let title = format!("Sonde {n}");
+    run(server, "scheduleAssessment", json!({"id": assessment, "classId": s.class, "subjectId": subject, "periodId": s.period, "title": title, "date": s.today - Duration::days(1), "scale": 20})).await;
+    for pupil in pupils {
+        grade(server, &assessment, pupil, None, Some("DISP")).await;
+    }
+    json!(title)
+}
+
+/// Whether `msg` is the push of the grade probe titled `tag` (`assessmentTitle`, or
+/// `assessment { title }`).
+pub fn probe_pushed(msg: &Value, tag: &Value) -> bool {
+    let change = &msg["payload"]["data"]["gradeRecorded"];
+    msg["type"] == "next"
+        && (change["assessmentTitle"] == *tag || change["assessment"]["title"] == *tag)
+}

@@ -4,6 +4,11 @@
 //! (`NOT_FOUND`, same message but for the id), or `FORBIDDEN` whatever the arguments.
 
 mod differencing;
+pub mod matrix;
+mod matrix_live;
+mod matrix_queries;
+mod matrix_world;
+pub mod paths;
 mod published;
 mod queries;
 mod rgpd;

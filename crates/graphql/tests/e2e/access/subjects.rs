@@ -6,7 +6,6 @@ use super::world::world;
 use crate::harness::Server;
 use crate::seed::{grade, run};
 use serde_json::{json, Value};
-use std::time::Duration;
 use suivi_domain::Role;
 
 const DASHBOARD: &str = "query($name: String!) { class(name: $name) { \
@@ -94,11 +93,14 @@ async fn a_teachers_pupil_file_and_grade_feed_hold_their_subjects_only() {
             json!({"p": s.pupils[2]}),
         )
         .await;
-    assert!(sub
-        .maybe_message(Duration::from_millis(300))
-        .await
-        .is_none());
-    // A maths correction for C is not theirs; C's French grade is.
+    // Live once a French probe of C's is pushed.
+    sub.live(
+        |_| crate::seed::probe(&server, s, &s.french, vec![&s.pupils[2]]),
+        crate::seed::probe_pushed,
+    )
+    .await;
+    // A maths correction for C is not theirs; C's French grade is (were the correction
+    // pushed, it would come first).
     run(
         &server,
         "correctGrade",
