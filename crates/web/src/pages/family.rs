@@ -279,3 +279,73 @@ pub async fn guardian(State(pages): State<Arc<Pages>>, headers: HeaderMap) -> Re
 pub async fn pupil(State(pages): State<Arc<Pages>>, headers: HeaderMap) -> Response {
     family_page(pages, headers, Role::Pupil).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pupil(
+        grades: serde_json::Value,
+        records: serde_json::Value,
+        homework: serde_json::Value,
+        level: Option<i64>,
+    ) -> PupilData {
+        serde_json::from_value(serde_json::json!({
+            "id": "p", "externalId": null, "displayName": "MARTIN Léa", "class": null, "period": null,
+            "average": null, "classAverage": null,
+            "grades": [{ "subject": { "name": "Mathématiques" }, "average": null, "class": null, "grades": grades }],
+            "absences": { "halfDays": 0, "halfDaysJustified": 0, "halfDaysUnjustified": 0, "latenesses": 0, "latenessesUnjustified": 0, "latenessMinutes": 0 },
+            "attendanceRecords": records,
+            "homework": homework,
+            "homeworkSummary": { "onTime": 0, "late": 0, "missing": 0, "pending": 0 },
+            "competencies": [{ "frameworkId": "f", "component": "D1.3", "label": "Langages mathématiques",
+                "latest": level.map(|l| serde_json::json!({ "level": l, "levelLabel": null, "on": "2026-03-02" })) }],
+        }))
+        .expect("a pupil")
+    }
+
+    fn grade(id: &str, title: &str, score: &str, corrections: i64) -> serde_json::Value {
+        serde_json::json!({ "assessmentId": id, "title": title, "date": "2026-03-12", "scale": 20,
+            "coefficient": 1.0, "score": score, "mark": null, "corrections": corrections })
+    }
+
+    #[test]
+    fn what_changed_is_said_once_naming_the_child() {
+        let absence = |justified| {
+            serde_json::json!([{ "id": "a1", "kind": "ABSENCE", "justified": justified,
+            "at": "2026-03-10T07:00:00Z", "halfDays": 2, "minutes": null }])
+        };
+        let before = pupil(
+            serde_json::json!([grade("g1", "DS 1", "12", 0), grade("g2", "DM 2", "14", 0)]),
+            absence(false),
+            serde_json::json!([]),
+            Some(2),
+        );
+        // Since then: DS 1 corrected twice (12 → 13 → 15.5), DM 2 unchanged, a new DS 3,
+        // the absence justified, a homework set, the competency assessed again.
+        let now = pupil(
+            serde_json::json!([
+                grade("g1", "DS 1", "15.5", 2),
+                grade("g2", "DM 2", "14", 0),
+                grade("g3", "DS 3", "9", 0)
+            ]),
+            absence(true),
+            serde_json::json!([{ "homeworkId": "h1", "title": "Exercices 4 à 9", "subject": { "name": "Mathématiques" },
+                "dueAt": "2026-03-20T07:00:00Z", "status": { "status": "PENDING" } }]),
+            Some(3),
+        );
+        let said = changes("MARTIN Léa", &before, &now);
+        assert_eq!(
+            said,
+            [
+                "MARTIN Léa — note corrigée en Mathématiques : DS 1 (12 mars 2026), désormais 15,5/20",
+                "MARTIN Léa — nouvelle note en Mathématiques : DS 3 (12 mars 2026), 9/20",
+                "MARTIN Léa — désormais justifiée : Absence (2 demi-journées) le 10 mars 2026 à 8 h 00, justifiée",
+                "MARTIN Léa — nouveau devoir : Exercices 4 à 9 en Mathématiques, à rendre le 20 mars 2026 à 8 h 00 (à faire)",
+                "MARTIN Léa — compétence « Langages mathématiques » : maîtrise satisfaisante",
+            ]
+        );
+        // Nothing changed: nothing said.
+        assert!(changes("MARTIN Léa", &now, &now).is_empty());
+    }
+}

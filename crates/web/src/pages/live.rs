@@ -482,3 +482,94 @@ pub async fn stream(
     secure_headers(response.headers_mut());
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn board(statuses: &[(&str, &str, Option<&str>)], rates: &[(i64, Option<f64>)]) -> BoardData {
+        let rows: Vec<serde_json::Value> = statuses
+            .iter()
+            .map(|(id, status, last)| serde_json::json!({
+                "pupil": { "id": id, "displayName": format!("ÉLÈVE {id}") },
+                "status": status,
+                "parcours": { "stallReason": null, "stepsDone": 1, "stepsTotal": 4, "currentStep": { "title": "Vidéo" },
+                    "failuresOnCurrent": 0, "lastProgressAt": last, "timeMs": 90_000 },
+                "qcm": null,
+            }))
+            .collect();
+        let questions: Vec<serde_json::Value> = rates
+            .iter()
+            .map(|(n, r)| serde_json::json!({ "number": n, "pupilsAnswered": 3, "answers": 4, "correctAnswers": 2, "correctRate": r }))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "session": { "id": "s", "class": { "name": "2nde 1" }, "teacher": { "displayName": "M. Roy" },
+                "quizTitle": null, "parcoursTitle": "Fractions", "startedAt": "2026-03-12T08:00:00Z", "active": true },
+            "now": "2026-03-12T08:10:00Z",
+            "counts": { "notStarted": 0, "progressing": 2, "stalled": 1, "finished": 0, "finishedEarly": 0 },
+            "rows": rows,
+            "quiz": { "questions": questions },
+        }))
+        .expect("a board")
+    }
+
+    #[test]
+    fn stalled_pupils_come_first_and_the_hardest_question_too() {
+        let b = board(
+            &[
+                ("a", "PROGRESSING", Some("2026-03-12T08:09:18Z")),
+                ("b", "STALLED", Some("2026-03-12T08:02:00Z")),
+                ("c", "PROGRESSING", None),
+            ],
+            &[(1, Some(0.8)), (2, None), (3, Some(0.25))],
+        );
+        let tiles = tiles_of(&b);
+        let order: Vec<&str> = tiles.tiles.iter().map(|t| t.pupil_id.as_str()).collect();
+        assert_eq!(order, ["b", "a", "c"]);
+        assert_eq!(tiles.tiles[0].label, "bloqué");
+        assert_eq!(tiles.tiles[0].icon, "⚠");
+        // 08:10:00 − 08:09:18 = 42 s; 8 minutes for the stalled one.
+        assert_eq!(
+            tiles.tiles[1].last_activity,
+            "dernière activité il y a 42 s"
+        );
+        assert_eq!(
+            tiles.tiles[0].last_activity,
+            "dernière activité il y a 8 min"
+        );
+        assert_eq!(tiles.tiles[2].last_activity, "aucune activité");
+        assert_eq!(tiles.tiles[1].step, "Étape 2/4 : Vidéo");
+        assert_eq!(tiles.tiles[1].time, "1,5 min");
+        let questions: Vec<(i64, &str)> = tiles
+            .questions
+            .iter()
+            .map(|q| (q.number, q.rate.as_str()))
+            .collect();
+        assert_eq!(
+            questions,
+            [
+                (3, "25 % de bonnes réponses"),
+                (1, "80 % de bonnes réponses"),
+                (2, "pas encore de réponse")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_change_of_status_is_announced_by_name() {
+        let before = board(
+            &[("a", "PROGRESSING", None), ("b", "PROGRESSING", None)],
+            &[],
+        );
+        let statuses: HashMap<String, String> = before
+            .rows
+            .iter()
+            .map(|r| (r.pupil.id.clone(), r.status.clone()))
+            .collect();
+        let after = board(&[("a", "PROGRESSING", None), ("b", "STALLED", None)], &[]);
+        assert_eq!(announcements(&statuses, &after), ["ÉLÈVE b : bloqué"]);
+        assert!(announcements(&statuses, &before).is_empty());
+        // The first board announces nothing: there was no status before.
+        assert!(announcements(&HashMap::new(), &after).is_empty());
+    }
+}

@@ -143,6 +143,8 @@ pub type Root = (
 pub const ROOTS: &[Root] = &[
     ("QueryRoot", "school", "", "", Target::None, Who::Everyone),
     ("QueryRoot", "position", "", "", Target::None, Who::Everyone),
+    // A family's own pupils (a pupil: themself); empty for the staff.
+    ("QueryRoot", "family", "", "", Target::None, Who::Everyone),
     ("QueryRoot", "classes", "", "", Target::None, Who::Staff),
     (
         "QueryRoot",
