@@ -93,6 +93,12 @@ struct ServeArgs {
     /// default such a query is answered from the answer cache).
     #[arg(long)]
     no_answer_cache: bool,
+    /// Minutes without a request after which a page session ends (sign in again).
+    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
+    session_idle: u64,
+    /// Seconds without progress after which a pupil shows as "bloqué" on the live boards.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    stall_after: u64,
 }
 
 fn parse_switch(text: &str) -> Result<bool, String> {
@@ -526,15 +532,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         write_burst: args.write_burst,
         writes_per_second: args.writes_per_second,
         answer_cache: !args.no_answer_cache,
+        stall_after: Some(std::time::Duration::from_secs(args.stall_after)),
     };
-    let pages: suivi_graphql::PagesFactory = Box::new(|state, demo_users| {
-        suivi_web::router(
-            state,
-            suivi_web::PageOptions {
-                demo_users,
-                ..Default::default()
-            },
-        )
+    let idle = std::time::Duration::from_secs(args.session_idle.max(1) * 60);
+    let pages: suivi_graphql::PagesFactory = Box::new(move |state, demo_users| {
+        suivi_web::router(state, suivi_web::PageOptions { demo_users, idle })
     });
     // The demo's ready tokens go to stdout, for the person who just started it.
     suivi_graphql::serve_pages(config, Some(loader), Some(pages), |text| {

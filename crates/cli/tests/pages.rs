@@ -80,7 +80,15 @@ fn each_user_reads_their_pages_in_a_real_browser() {
         browser_dir.display()
     );
     let s = Scratch::new();
-    let demo = DemoServer::start_signed(&s.store("pages.db"), None, None, Some(SECRET));
+    // Pupils turn "bloqué" after 6 s without progress (5 min by default): the test
+    // watches one turn so with no event.
+    let demo = DemoServer::start_signed(
+        &s.store("pages.db"),
+        None,
+        None,
+        Some(SECRET),
+        &["--stall-after", "6"],
+    );
     let admin = demo.user("administrator").token.clone();
     let head = demo.user("professeur_principal");
     let teacher = demo.user("teacher");
@@ -348,6 +356,23 @@ fn each_user_reads_their_pages_in_a_real_browser() {
         }
     }
     assert_eq!(pages["conseil"]["ariaSort"], json!("descending"));
+    // A4 is 595.28 × 841.89 points: the board prints landscape, the sheet portrait.
+    let a4 = |v: &Value| -> (f64, f64) {
+        (
+            v[0].as_f64().expect("width"),
+            v[1].as_f64().expect("height"),
+        )
+    };
+    let (w, h) = a4(&pages["conseil"]["printed"]);
+    assert!(
+        (w - 841.89).abs() < 1.0 && (h - 595.28).abs() < 1.0,
+        "board printed {w}×{h}"
+    );
+    let (w, h) = a4(&pages["eleve"]["printed"]);
+    assert!(
+        (w - 595.28).abs() < 1.0 && (h - 841.89).abs() < 1.0,
+        "sheet printed {w}×{h}"
+    );
 
     // The pupil sheet: the same period, as of the date its link carries.
     let href = pages["eleve"]["href"].as_str().expect("href");
@@ -433,6 +458,27 @@ fn each_user_reads_their_pages_in_a_real_browser() {
         }
     }
 
+    // The pupil's own page: their averages as the API gives them to the pupil.
+    let pupil = demo.user("pupil");
+    let api = query(
+        &demo,
+        &pupil.token,
+        "query($id: ID!) { pupil(id: $id) { average grades { subject { name } average } } }",
+        json!({ "id": pupil.subject }),
+    );
+    let shown = pages["moi"]["data"].as_array().expect("sections");
+    assert_eq!(shown.len(), 1, "a pupil's page shows them only");
+    assert_eq!(shown[0]["id"], json!(pupil.subject));
+    same_figure(
+        shown[0]["general"].as_str().expect("general"),
+        &api["pupil"]["average"],
+        "own average",
+    );
+    assert_eq!(
+        shown[0]["subjects"].as_array().expect("rows").len(),
+        api["pupil"]["grades"].as_array().expect("grades").len()
+    );
+
     // Refused: 404 with nothing of it in the page, exactly like an unknown id.
     let refusals = &seen["refusals"];
     for (what, key) in [
@@ -492,6 +538,18 @@ fn each_user_reads_their_pages_in_a_real_browser() {
     assert!(
         announced.contains(&format!("{idle_name} : en cours")),
         "announced: {announced:?}"
+    );
+    // Then, with no event of theirs, time alone turns them "bloqué", in words and icon.
+    assert_eq!(live["stalled"]["status"], json!("bloque"), "{live}");
+    let text = live["stalled"]["text"].as_str().expect("text");
+    assert!(
+        text.contains("⚠ bloqué") && text.contains("pas de progrès"),
+        "{text}"
+    );
+    let waited = live["stalled"]["afterMs"].as_f64().expect("ms");
+    assert!(
+        (5_000.0..20_000.0).contains(&waited),
+        "turned bloqué after {waited} ms"
     );
     assert_eq!(
         live["tiles"].as_array().expect("tiles").len(),

@@ -67,6 +67,9 @@ pub struct ServeConfig {
     pub writes_per_second: u32,
     /// `--no-answer-cache` turns it off.
     pub answer_cache: bool,
+    /// How long without progress makes a pupil "bloqué" on the live boards (5 minutes
+    /// by default).
+    pub stall_after: Option<Duration>,
 }
 
 /// The key bearer tokens are checked with: an HS256 secret or an identity provider's
@@ -142,6 +145,7 @@ impl Default for ServeConfig {
             write_burst: Limits::default().burst,
             writes_per_second: Limits::default().per_second,
             answer_cache: Limits::default().answer_cache,
+            stall_after: None,
         }
     }
 }
@@ -229,7 +233,7 @@ impl App {
         limits: &Limits,
         journal: AccessJournal,
     ) -> Result<App, ServeError> {
-        let (services, shutdown) = start_services(store, journal).await?;
+        let (services, shutdown) = start_services(store, journal, Default::default()).await?;
         Ok(App::assemble(services, shutdown, identities, limits))
     }
 
@@ -295,6 +299,7 @@ impl App {
 async fn start_services(
     store: Arc<dyn EventStore>,
     journal: AccessJournal,
+    parcours: suivi_projections::ParcoursConfig,
 ) -> Result<(Arc<Services>, watch::Sender<bool>), ServeError> {
     // The projections fold the log on their own task while the gateway folds it into the
     // write model here: on two cores the two catch-ups overlap.
@@ -303,7 +308,10 @@ async fn start_services(
     projections.caught_up().await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     Ok((
-        Arc::new(Services::new(gateway, projections, shutdown_rx).with_journal(journal)),
+        Arc::new(Services {
+            parcours,
+            ..Services::new(gateway, projections, shutdown_rx).with_journal(journal)
+        }),
         shutdown,
     ))
 }
@@ -616,7 +624,14 @@ pub async fn serve_pages(
                 config.store_url
             )))
         })?;
-    let (services, shutdown) = start_services(store.clone(), journal).await?;
+    let mut parcours = suivi_projections::ParcoursConfig::default();
+    if let Some(after) = config
+        .stall_after
+        .and_then(|a| chrono::Duration::from_std(a).ok())
+    {
+        parcours.stall_after = after;
+    }
+    let (services, shutdown) = start_services(store.clone(), journal, parcours).await?;
     let school = match school_to_serve(&services.projections, config.school) {
         Ok(school) => school,
         // The demo serves the first school when a store holds several.

@@ -29,20 +29,22 @@ impl DemoServer {
     /// (unset when `None`), its stderr written to `stderr_to` (discarded when `None`), and
     /// waits for the five tokens.
     pub fn start(store: &str, rust_log: Option<&str>, stderr_to: Option<&Path>) -> DemoServer {
-        DemoServer::start_signed(store, rust_log, stderr_to, None)
+        DemoServer::start_signed(store, rust_log, stderr_to, None, &[])
     }
 
     /// As `start`, signing tokens with `secret` when given (so that a test can issue its
-    /// own) rather than with a random one.
+    /// own) rather than with a random one, with `more` arguments to `serve`.
     pub fn start_signed(
         store: &str,
         rust_log: Option<&str>,
         stderr_to: Option<&Path>,
         secret: Option<&str>,
+        more: &[&str],
     ) -> DemoServer {
         let mut command = Command::new(env!("CARGO_BIN_EXE_suivi"));
         command
             .args(["serve", "--demo", "--store", store, "--addr", "127.0.0.1:0"])
+            .args(more)
             .env_remove("SUIVI_JWT_SECRET")
             .env_remove("SUIVI_JWT_PUBLIC_KEY")
             .env_remove("RUST_LOG")

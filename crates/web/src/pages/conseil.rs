@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 use suivi_present::format::date;
 
@@ -25,16 +24,15 @@ const QUERY: &str = "query($class: String!, $period: String, $asOf: DateTime) {
   class(name: $class, period: $period, asOf: $asOf) {
     id name
     period { id name kind startsOn endsOn }
+    periods { id name kind startsOn endsOn }
     headTeacher { displayName }
-    subjects { id name kind coefficient mean min max gradedCount }
+    subjects { name kind coefficient mean min max gradedCount }
     generalAverage { mean min max count }
     pupils {
-      id displayName average
-      averages { subject { id } average }
+      id displayName average subjectAverages qcmAttempts
       absences { halfDays halfDaysUnjustified latenesses }
-      homework { onTime late missing pending }
+      homework { late missing }
     }
-    quizzes { id pupils { pupil { id } attemptsUsed } }
   }
 }";
 
@@ -59,11 +57,11 @@ struct ClassData {
     id: String,
     name: String,
     period: Option<PeriodRow>,
+    periods: Vec<PeriodRow>,
     head_teacher: Option<Named>,
     subjects: Vec<SubjectData>,
     general_average: Option<SpreadData>,
     pupils: Vec<PupilData>,
-    quizzes: Vec<QuizData>,
 }
 
 #[derive(Deserialize)]
@@ -75,7 +73,6 @@ pub struct Named {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SubjectData {
-    id: String,
     name: String,
     kind: Option<String>,
     coefficient: Option<f64>,
@@ -99,21 +96,12 @@ struct PupilData {
     id: String,
     display_name: Option<String>,
     average: Option<f64>,
-    averages: Vec<AverageData>,
+    /// In the order of the class's `subjects`.
+    subject_averages: Vec<Option<f64>>,
+    qcm_attempts: i64,
     absences: Option<AbsenceData>,
     homework: Option<HomeworkData>,
     risk: Option<RiskData>,
-}
-
-#[derive(Deserialize)]
-struct AverageData {
-    subject: IdOnly,
-    average: f64,
-}
-
-#[derive(Deserialize)]
-pub struct IdOnly {
-    pub id: String,
 }
 
 #[derive(Deserialize)]
@@ -143,18 +131,6 @@ pub struct RiskData {
 pub struct FactorData {
     pub points: i64,
     pub reason: String,
-}
-
-#[derive(Deserialize)]
-struct QuizData {
-    pupils: Vec<QuizPupil>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct QuizPupil {
-    pupil: IdOnly,
-    attempts_used: i64,
 }
 
 /// A cell: what is shown and the number it sorts by (empty when there is none).
@@ -309,10 +285,14 @@ pub async fn page(
     if uuid::Uuid::parse_str(&class_id).is_err() {
         return super::not_found_page();
     }
-    let (periods, period) = match resolve_period(&pages, &session.identity, &class_id, &when).await
-    {
-        Ok(p) => p,
-        Err(r) => return r,
+    // Only a `periode` to resolve needs the periods first; the board's answer has them.
+    let period = if when.periode.as_deref().is_some_and(|p| !p.is_empty()) {
+        match resolve_period(&pages, &session.identity, &class_id, &when).await {
+            Ok((_, period)) => period,
+            Err(r) => return r,
+        }
+    } else {
+        None
     };
     let variables = serde_json::json!({
         "class": class_id,
@@ -325,12 +305,7 @@ pub async fn page(
             Err(f) => return failure(f),
         };
     let class = answer.class;
-    let mut attempts: HashMap<&str, i64> = HashMap::new();
-    for quiz in &class.quizzes {
-        for p in &quiz.pupils {
-            *attempts.entry(p.pupil.id.as_str()).or_default() += p.attempts_used;
-        }
-    }
+    let periods = &class.periods;
     let subjects: Vec<SubjectColumn> = class
         .subjects
         .iter()
@@ -350,11 +325,6 @@ pub async fn page(
         .pupils
         .iter()
         .map(|p| {
-            let by_subject: HashMap<&str, f64> = p
-                .averages
-                .iter()
-                .map(|a| (a.subject.id.as_str(), a.average))
-                .collect();
             let absences = p.absences.as_ref();
             let homework = p.homework.as_ref();
             Row {
@@ -364,17 +334,13 @@ pub async fn page(
                     .clone()
                     .unwrap_or_else(|| "(identité effacée)".to_owned()),
                 general: Cell::avg(p.average),
-                subjects: class
-                    .subjects
-                    .iter()
-                    .map(|s| Cell::avg(by_subject.get(s.id.as_str()).copied()))
-                    .collect(),
+                subjects: p.subject_averages.iter().map(|a| Cell::avg(*a)).collect(),
                 half_days: Cell::count(absences.map_or(0, |a| a.half_days)),
                 unjustified: absences.map_or(0, |a| a.half_days_unjustified),
                 latenesses: Cell::count(absences.map_or(0, |a| a.latenesses)),
                 homework_late: Cell::count(homework.map_or(0, |h| h.late)),
                 homework_missing: Cell::count(homework.map_or(0, |h| h.missing)),
-                attempts: Cell::count(attempts.get(p.id.as_str()).copied().unwrap_or(0)),
+                attempts: Cell::count(p.qcm_attempts),
                 risk: p.risk.clone(),
             }
         })
@@ -382,7 +348,7 @@ pub async fn page(
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     let flagged = rows.iter().filter(|r| r.flagged()).count();
     let current = class.period.as_ref();
-    let short = current.map(|p| period_short(&periods, p));
+    let short = current.map(|p| period_short(periods, p));
     let date_value = as_of.map(|(d, _)| d.to_string()).unwrap_or_default();
     // A sheet reads the pupil's class on its date: for a period already over, the
     // period's last day, so that a pupil who has moved on is read in this class.
@@ -419,7 +385,7 @@ pub async fn page(
             .iter()
             .map(|p| {
                 (
-                    period_short(&periods, p),
+                    period_short(periods, p),
                     p.name.clone(),
                     current.is_some_and(|c| c.id == p.id),
                 )

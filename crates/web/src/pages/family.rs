@@ -53,12 +53,35 @@ pub struct Child {
 }
 
 impl Child {
+    /// Whether an instant falls in the period shown (every instant without a period).
+    fn in_period(&self, at: DateTime<Utc>) -> bool {
+        let day = suivi_present::paris::from_utc(at).date();
+        self.pupil
+            .period
+            .as_ref()
+            .is_none_or(|p| p.starts_on <= day && day <= p.ends_on)
+    }
+
+    /// The period's homework of a status; homework still to do whatever its due date.
     pub fn homework_of(&self, status: &str) -> Vec<&super::sheet::HomeworkLine> {
         self.pupil
             .homework
             .iter()
             .filter(|h| h.status.status == status)
+            .filter(|h| status == "PENDING" || self.in_period(h.due_at))
             .collect()
+    }
+
+    /// The period's absences and latenesses, latest first.
+    pub fn records(&self) -> Vec<&super::sheet::AttendanceRecord> {
+        let mut records: Vec<_> = self
+            .pupil
+            .attendance_records
+            .iter()
+            .filter(|r| self.in_period(r.at))
+            .collect();
+        records.sort_by_key(|r| std::cmp::Reverse(r.at));
+        records
     }
 }
 

@@ -119,6 +119,16 @@ const tiles = () => Array.from(document.querySelectorAll("li.tile")).map((t) => 
   const sheet = await page.getAttribute(`table.pupils tr[data-pupil="${plan.sheetPupil}"] a`, "href");
   await visit(page, sheet, "eleve", sheetFigures);
   out.pages.eleve.href = sheet;
+  // Printed: the sheet on A4 portrait, the board on A4 landscape (the print stylesheet's
+  // page sizes; the PDF's first MediaBox in points).
+  const mediaBox = async () => {
+    const pdf = (await page.pdf({ preferCSSPageSize: true })).toString("latin1");
+    const m = pdf.match(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/);
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  };
+  out.pages.eleve.printed = await mediaBox();
+  await page.goto(base + plan.conseil);
+  out.pages.conseil.printed = await mediaBox();
   // Sorting by the general average puts the highest first on the second press.
   await page.goto(base + plan.conseil);
   const sortButton = page.locator("table.pupils thead button").nth(2);
@@ -160,8 +170,19 @@ const tiles = () => Array.from(document.querySelectorAll("li.tile")).map((t) => 
     if (now !== before) { seenAfter = Date.now() - sent; after = now; break; }
     await new Promise((r) => setTimeout(r, 10));
   }
-  await page.waitForTimeout(50);
+  // No event of theirs after the start: after the stall delay, time alone turns the
+  // tile "bloqué" (the server pushes at the board's nextChange).
+  let stalled = null;
+  while (after === "en-cours" && Date.now() - sent < 20000) {
+    const tile = await page.evaluate((id) => {
+      const t = document.querySelector(`li.tile[data-pupil="${id}"]`);
+      return t && { status: t.dataset.status, text: t.querySelector(".tile-status").innerText.trim() };
+    }, pupilId);
+    if (tile && tile.status !== "en-cours") { stalled = { ...tile, afterMs: Date.now() - sent }; break; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   out.live = {
+    stalled,
     pupilId, before, after, waitError, seenAfterMs: seenAfter, mutation: answer,
     announced: await page.evaluate(() => window.__said.join(" | ")),
     tiles: await page.evaluate(tiles),

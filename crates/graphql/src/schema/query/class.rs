@@ -363,6 +363,30 @@ impl ClassPupil {
             .collect()
     }
 
+    /// The pupil's average on /20 in each subject of the class's `subjects`, in that
+    /// order (null where they have none): a row of the conseil board in one field.
+    async fn subject_averages(&self) -> Vec<Option<f64>> {
+        let Some(report) = &self.class.report else {
+            return Vec::new();
+        };
+        report
+            .subjects
+            .iter()
+            .map(|s| s.pupils.get(&self.pupil_id).map(|avg| round(*avg)))
+            .collect()
+    }
+
+    /// Attempts the pupil started on the class's quizzes (those the view holds).
+    async fn qcm_attempts(&self) -> usize {
+        self.class
+            .models
+            .quizzes_of(self.class.class_id)
+            .iter()
+            .filter_map(|q| q.pupil(self.pupil_id))
+            .map(|p| p.attempts.len())
+            .sum()
+    }
+
     async fn spider(&self) -> Option<SpiderView> {
         let period = self.class.period_id?;
         let chart = self
