@@ -31,7 +31,7 @@ pub mod time_on_task;
 
 pub use exact::{Ratio, Spread};
 pub use journal::Logged;
-pub use model::{FoldStats, ReadModels, Target, Touch};
+pub use model::{FoldStats, ReadModels, Target, Touch, FAMILY_MIN_GROUP};
 pub use names::{KeyRing, PupilName, ERASED_PUPIL};
 pub use parcours::{ParcoursConfig, ParcoursStatus};
 pub use runner::{Applied, ProjectionError, Projections, RunnerOptions};

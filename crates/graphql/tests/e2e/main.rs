@@ -14,4 +14,5 @@ mod journal_durable;
 mod limits;
 mod live;
 mod seed;
+mod small_groups;
 mod sockets;
