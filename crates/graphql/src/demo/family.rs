@@ -3,8 +3,9 @@
 //! child in the live class, so that the family view shows a real year and today's work.
 //!
 //! The child is a pupil outside the live class (whose pupils' results stay in their
-//! previous class), chosen from the write model: the most periods with a grade, then
-//! absences and attempts, then the most grades; the guardian is one of theirs. Linking is
+//! previous class), chosen from the write model by the grades of the class their file
+//! shows (their latest): the most periods with a grade, then absences and attempts, then
+//! the most grades; the guardian is one of theirs. Linking is
 //! idempotent: a guardian who already follows a pupil of the live class is left as is.
 
 use super::setup::{exec, Stage};
@@ -44,10 +45,19 @@ fn fullness(s: &SchoolState, pupil: PupilId, graded: &Graded) -> Fullness {
 /// The guardian with results to show and a child to link in the live class, unless the
 /// family is already complete.
 fn pick(s: &SchoolState, stage: &Stage) -> Option<(GuardianId, PupilId)> {
+    // Grades in the class the pupil's file shows (their latest), not in one they left.
+    let shown = |p: &PupilId| {
+        s.pupils
+            .get(p)
+            .and_then(|info| info.enrolments.last())
+            .map(|e| e.class_id)
+    };
     let mut graded = Graded::new();
     for a in s.assessments.values() {
         for p in &a.graded {
-            graded.entry(*p).or_default().push(a.date);
+            if shown(p) == Some(a.class_id) {
+                graded.entry(*p).or_default().push(a.date);
+            }
         }
     }
     let guardian_of = |pupil: PupilId| {

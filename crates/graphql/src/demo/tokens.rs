@@ -37,17 +37,20 @@ fn pupil_label(models: &ReadModels, pupil: PupilId) -> String {
     }
 }
 
-/// How many grades a pupil has, in every class they have been in.
+/// How many grades a pupil has in the class their file shows (their latest): a pupil
+/// moved into the live class has theirs in the class they left.
 fn grades_of(models: &ReadModels, pupil: PupilId) -> usize {
-    let Some(info) = models.reference().pupil(pupil) else {
+    let Some(class) = models
+        .reference()
+        .pupil(pupil)
+        .and_then(|info| info.enrolments.last())
+        .map(|e| e.class_id)
+    else {
         return 0;
     };
-    let mut classes: Vec<ClassId> = info.enrolments.iter().map(|e| e.class_id).collect();
-    classes.sort();
-    classes.dedup();
-    classes
+    models
+        .assessments_of(class, None)
         .into_iter()
-        .flat_map(|c| models.assessments_of(c, None))
         .filter(|a| a.grades.iter().any(|g| g.pupil_id == pupil))
         .count()
 }
@@ -56,7 +59,7 @@ fn grades_of(models: &ReadModels, pupil: PupilId) -> usize {
 /// principal (the one running the simulated sessions when `live` names them, else the
 /// one of the first class by name), a teacher who leads no class, a guardian with a child
 /// in a class the professeur principal leads (the one with the most children), and of
-/// their children the one with the most grades.
+/// their children the one with the most grades in the class their file shows.
 pub fn demo_users(
     models: &ReadModels,
     school: SchoolId,
