@@ -44,6 +44,9 @@ async fn a_consistent_log_has_no_difference() {
             "question median time ms",
             "parcours status",
             "competency latest level",
+            "risk level",
+            "risk score",
+            "risk factor",
         ] {
             assert!(
                 report.by_figure.get(figure).copied().unwrap_or(0) > 0,

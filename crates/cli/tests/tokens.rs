@@ -274,6 +274,59 @@ fn serve_demo_prints_a_working_token_per_role() {
             assert_eq!(subject, &pupil);
         }
     }
+    // The guardian follows two children; the pupil user is the one with a year of
+    // results: as the guardian reads them, a grade in every period of the child's class.
+    let (_, _, guardian, sees) = &users[3];
+    assert_eq!(sees.matches("pupil ").count(), 2, "{sees}");
+    let child = &users[4].1;
+    let admin = &users[0].2;
+    let class = post(
+        &addr,
+        admin,
+        &format!("{{ pupil(id: \"{child}\") {{ class {{ id }} }} }}"),
+    )
+    .1;
+    let class = class["data"]["pupil"]["class"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the child's class: {class}"))
+        .to_owned();
+    let periods = post(
+        &addr,
+        admin,
+        &format!("{{ class(name: \"{class}\") {{ periods {{ name }} }} }}"),
+    )
+    .1;
+    let periods: Vec<String> = periods["data"]["class"]["periods"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        periods.len() >= 3,
+        "a school year of trimesters: {periods:?}"
+    );
+    for period in &periods {
+        let file = post(
+            &addr,
+            guardian,
+            &format!(
+                "{{ pupil(id: \"{child}\") {{ grades(period: \"{period}\") {{ grades {{ score mark }} }} }} }}"
+            ),
+        )
+        .1;
+        let grades: usize = file["data"]["pupil"]["grades"]
+            .as_array()
+            .map_or(0, |lines| {
+                lines
+                    .iter()
+                    .map(|l| l["grades"].as_array().map_or(0, Vec::len))
+                    .sum()
+            });
+        assert!(grades > 0, "no grade in {period} for the guardian: {file}");
+    }
     // Without a token: 401.
     let (status, _) = post(&addr, "nope", "{ position }");
     assert_eq!(status, 401);

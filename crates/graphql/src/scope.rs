@@ -30,7 +30,9 @@
 //!
 //! "Published results": an assessment's results are published unless a teacher withheld
 //! them (`withholdResults`, until `publishResults`); families (guardians and the pupil)
-//! see only published results, and averages made of them alone.
+//! see only published results, and averages made of them alone. Their view also gives no
+//! class figure (mean, lowest, highest) of fewer than 5 pupils graded, and no risk
+//! indicator (`ReadModels::for_families`).
 
 use crate::errors::{coded, not_found, FORBIDDEN};
 use crate::identity::Identity;
@@ -280,7 +282,8 @@ impl Scope {
         let (led, taught) = match &self.reach {
             Reach::School => return models,
             // Families: results published as a whole only, and every figure made of them
-            // (the averages a family sees are those of the published grades: not partial).
+            // (the averages a family sees are those of the published grades: not partial);
+            // no class figure of a group under 5, no risk indicator.
             Reach::Family(pupils) => {
                 let reference = models.reference();
                 let classes: BTreeSet<ClassId> = pupils
@@ -288,10 +291,7 @@ impl Scope {
                     .filter_map(|p| reference.pupil(*p))
                     .flat_map(|info| info.enrolments.iter().map(|e| e.class_id))
                     .collect();
-                return match models.for_families(live, |c| classes.contains(&c)) {
-                    Some(view) => Arc::new(view),
-                    None => models,
-                };
+                return Arc::new(models.for_families(live, |c| classes.contains(&c)));
             }
             Reach::Staff { led, taught } => (led, taught),
         };

@@ -13,7 +13,11 @@ pub fn hundredths(value: f64) -> i64 {
 
 /// An average with two decimals and a decimal comma: `12,35`.
 pub fn points(value: f64) -> String {
-    let h = hundredths(value);
+    points_of_hundredths(hundredths(value))
+}
+
+/// Hundredths as the bulletin shows them: 1235 → `12,35`.
+pub fn points_of_hundredths(h: i64) -> String {
     let sign = if h < 0 { "-" } else { "" };
     format!("{sign}{},{:02}", h.abs() / 100, h.abs() % 100)
 }

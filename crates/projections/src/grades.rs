@@ -317,12 +317,12 @@ impl ReadModels {
         let as_points = |h: u32| Ratio::new(i128::from(h), 100);
         let values: Vec<Ratio> = points.iter().map(|h| as_points(*h)).collect();
         stats.count = values.len() as u32;
-        if let Some(spread) = Spread::of(values.iter().copied()) {
+        if let Some(spread) = self.class_figure(Spread::of(values.iter().copied())) {
             stats.min = Some(spread.min);
             stats.max = Some(spread.max);
             stats.mean = Some(spread.mean);
+            stats.median = median_sorted(&values);
         }
-        stats.median = median_sorted(&values);
         Some(stats)
     }
 
@@ -429,7 +429,7 @@ impl ReadModels {
                 let pupils = averages.remove(&subject_id).unwrap_or_default();
                 SubjectAverages {
                     subject_id,
-                    class: Spread::of(pupils.values().copied()),
+                    class: self.class_figure(Spread::of(pupils.values().copied())),
                     pupils,
                 }
             })
@@ -438,7 +438,7 @@ impl ReadModels {
             class_id: class,
             period_id: period,
             subjects,
-            general_class: Spread::of(general.values().copied()),
+            general_class: self.class_figure(Spread::of(general.values().copied())),
             general,
         }
     }

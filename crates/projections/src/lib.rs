@@ -8,6 +8,7 @@
 //! - `as_of`: any dashboard as it stood at a past instant, re-folded from the log;
 //! - `runner::Projections`: catch-up then live, copy-on-write snapshots for readers;
 //! - `names::KeyRing`: pupils' names opened at read time, "Élève effacé" once erased;
+//! - `risk`: the décrochage risk indicator's rules, and their inputs from the read models;
 //! - `exact::Ratio`: exact figures, rounded half away from zero to two decimals when shown.
 
 pub mod as_of;
@@ -25,13 +26,14 @@ pub mod parcours;
 pub mod pupil_file;
 pub mod qcm;
 pub mod reference;
+pub mod risk;
 pub mod runner;
 pub mod spider;
 pub mod time_on_task;
 
 pub use exact::{Ratio, Spread};
 pub use journal::Logged;
-pub use model::{FoldStats, ReadModels, Target, Touch};
+pub use model::{FoldStats, ReadModels, Target, Touch, FAMILY_MIN_GROUP};
 pub use names::{KeyRing, PupilName, ERASED_PUPIL};
 pub use parcours::{ParcoursConfig, ParcoursStatus};
 pub use runner::{Applied, ProjectionError, Projections, RunnerOptions};

@@ -23,6 +23,7 @@ use crate::journal::{Journal, Logged};
 use crate::parcours::{ParcoursModel, SessionInfo};
 use crate::qcm::QuizModel;
 use crate::reference::Reference;
+use crate::Spread;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,6 +105,9 @@ pub struct ReadModels {
     /// `Some(t)` for a view re-folded as of `t` (see `as_of`): journals then hide later events.
     pub(crate) as_of: Option<DateTime<Utc>>,
     pub(crate) journaling: bool,
+    /// A view for families (`for_families`): class figures of small groups are hidden and
+    /// no risk indicator is given.
+    pub(crate) families: bool,
     pub(crate) reference: Arc<Reference>,
     pub(crate) routes: Arc<Routes>,
     pub(crate) classes: Arc<Map<ClassId, Arc<ClassModel>>>,
@@ -133,6 +137,7 @@ impl ReadModels {
             position: 0,
             as_of: None,
             journaling: true,
+            families: false,
             reference: Arc::default(),
             routes: Arc::default(),
             classes: Arc::default(),
@@ -374,19 +379,25 @@ impl ReadModels {
     }
 }
 
+/// Class figures (mean, lowest, highest, median) are shown to families only for groups of
+/// at least this many pupils (or grades): in a group of two, the class's lowest and highest
+/// give a family the other pupil's result.
+pub const FAMILY_MIN_GROUP: u32 = 5;
+
 impl ReadModels {
     /// What families (guardians and pupils) see: each assessment's results as a whole
     /// (`AssessmentModel::for_families`) — once every pupil on its roster is graded, or as
     /// they stood when a teacher published them — and none withheld, now (`live`, the
     /// current models) or then. Every figure (averages, class means, spider charts) is made
     /// of those results alone, so class figures move only when a whole assessment's
-    /// results do. Only the classes `concerns` accepts (the family's children's) are looked
-    /// at. `None` when nothing is hidden or replaced.
+    /// results do; a class figure of fewer than `FAMILY_MIN_GROUP` pupils is not given
+    /// (`class_figure`), nor is the risk indicator (a conseil de classe tool). Only the
+    /// classes `concerns` accepts (the family's children's) are looked at.
     pub fn for_families(
         &self,
         live: &ReadModels,
         concerns: impl Fn(ClassId) -> bool,
-    ) -> Option<ReadModels> {
+    ) -> ReadModels {
         use crate::grades::FamilyResults;
         let reference = self.reference.clone();
         let seen = |a: &AssessmentModel| {
@@ -400,19 +411,37 @@ impl ReadModels {
                 FamilyResults::Published(grades) => Some(Some(grades.to_vec())),
             }
         };
-        self.narrowed(
-            |id, c| concerns(id) && c.assessments.values().any(|a| seen(a) != Some(None)),
-            |_, c| {
-                c.assessments.retain(|_, a| match seen(a) {
-                    None => false,
-                    Some(None) => true,
-                    Some(Some(grades)) => {
-                        Arc::make_mut(a).grades = grades;
-                        true
-                    }
-                });
-            },
-        )
+        let mut view = self
+            .narrowed(
+                |id, c| concerns(id) && c.assessments.values().any(|a| seen(a) != Some(None)),
+                |_, c| {
+                    c.assessments.retain(|_, a| match seen(a) {
+                        None => false,
+                        Some(None) => true,
+                        Some(Some(grades)) => {
+                            Arc::make_mut(a).grades = grades;
+                            true
+                        }
+                    });
+                },
+            )
+            // Nothing hidden or replaced: a copy all the same (a few `Arc`s), marked.
+            .unwrap_or_else(|| self.clone());
+        view.families = true;
+        view
+    }
+
+    /// Whether this is a view for families (`for_families`).
+    pub fn is_family_view(&self) -> bool {
+        self.families
+    }
+
+    /// A class figure as this view gives it: in a view for families, nothing for a group
+    /// of fewer than `FAMILY_MIN_GROUP`. Every class figure a family can reach (a
+    /// subject's class mean, the general one, an assessment's statistics, the spider
+    /// chart's class band) comes through here.
+    pub(crate) fn class_figure(&self, figure: Option<Spread>) -> Option<Spread> {
+        figure.filter(|s| !self.families || s.count >= FAMILY_MIN_GROUP)
     }
 
     /// A view of the classes through some subjects only (a teacher's): the assessments,
@@ -547,4 +576,27 @@ pub(crate) fn pupil_of(event: &Event) -> Option<PupilId> {
         E::StepCompleted(e) => e.pupil_id,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Ratio;
+
+    fn spread_of(count: u32) -> Option<Spread> {
+        Spread::of((1..=i64::from(count)).map(Ratio::from_int))
+    }
+
+    #[test]
+    fn families_get_class_figures_of_five_pupils_or_more() {
+        let staff = ReadModels::new();
+        let families = ReadModels::new().for_families(&staff, |_| true);
+        assert!(families.is_family_view() && !staff.is_family_view());
+        // 4 pupils: hidden from families only; 5: shown to both (mean of 1..5 is 3).
+        assert_eq!(families.class_figure(spread_of(4)), None);
+        assert_eq!(staff.class_figure(spread_of(4)), spread_of(4));
+        let five = families.class_figure(spread_of(5)).expect("shown");
+        assert_eq!((five.mean, five.count), (Ratio::from_int(3), 5));
+        assert_eq!(families.class_figure(None), None);
+    }
 }

@@ -153,12 +153,12 @@ impl ClassSpiders {
         let components = SOCLE_COMMUN_COMPONENTS
             .iter()
             .map(|(code, _)| {
-                let spread = Spread::of(
+                let spread = models.class_figure(Spread::of(
                     members
                         .iter()
                         .filter_map(|p| models.competency_level(*p, SOCLE_COMMUN_ID, code, until))
                         .map(|l| Ratio::from_int(i64::from(l))),
-                );
+                ));
                 (*code, spread)
             })
             .collect();

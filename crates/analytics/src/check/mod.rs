@@ -8,6 +8,7 @@
 
 mod grades;
 mod learning;
+mod risk;
 mod run;
 mod school_work;
 
@@ -197,6 +198,7 @@ pub fn check(log: &Log, models: &ReadModels, now: DateTime<Utc>) -> Result<Check
     grades::compare(&ctx, &mut diffs)?;
     school_work::compare(&ctx, &mut diffs)?;
     learning::compare(&ctx, &mut diffs)?;
+    risk::compare(&ctx, &mut diffs)?;
     tracing::info!(
         compared = diffs.compared,
         differences = diffs.list.len(),

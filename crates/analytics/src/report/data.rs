@@ -2,7 +2,7 @@
 //! requested instant), never from the projections.
 
 use super::names::{PupilNames, ERASED};
-use super::risk::{assess, Risk, RiskInput};
+use super::risk::{BatchRiskFigures, Risk};
 use crate::error::{AnalyticsError, Result};
 use crate::figures::attendance::{self, AttendanceFig};
 use crate::figures::catalog::Catalog;
@@ -152,13 +152,34 @@ pub(crate) fn resolve(
     })
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
+/// The period before `period` in the same year and of the same kind, for the trend.
+pub(crate) fn previous_period(catalog: &Catalog, period: u32) -> Option<u32> {
+    let row = catalog.periods.get(&period)?;
+    catalog
+        .periods
+        .iter()
+        .filter(|(_, p)| {
+            p.school == row.school
+                && p.year == row.year
+                && p.kind == row.kind
+                && p.ends_on < row.starts_on
+        })
+        .max_by_key(|(_, p)| p.starts_on)
+        .map(|(k, _)| *k)
+}
+
+/// A period's days as UTC milliseconds, `[first day 00:00, day after the last 00:00)`.
+pub(crate) fn period_window(row: &crate::figures::catalog::PeriodRow) -> (i64, i64) {
+    let from_ms = row
+        .starts_on
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis());
+    let to_ms = row
+        .ends_on
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(i64::MAX, |t| t.and_utc().timestamp_millis());
+    (from_ms, to_ms)
 }
 
 /// Gathers the figures. `log` is already cut as of the request's instant.
@@ -177,18 +198,7 @@ pub(crate) fn gather(log: &Log, req: &ConseilRequest, names: &PupilNames) -> Res
             period: None,
         },
     )?;
-    // The period before this one in the same year, for the trend.
-    let previous = catalog
-        .periods
-        .iter()
-        .filter(|(_, p)| {
-            p.school == period_row.school
-                && p.year == period_row.year
-                && p.kind == period_row.kind
-                && p.ends_on < period_row.starts_on
-        })
-        .max_by_key(|(_, p)| p.starts_on)
-        .map(|(k, _)| *k);
+    let previous = previous_period(&catalog, r.period);
 
     let mut subjects: Vec<SubjectLine> = grades
         .class_subject
@@ -221,26 +231,17 @@ pub(crate) fn gather(log: &Log, req: &ConseilRequest, names: &PupilNames) -> Res
 
     let attendance = attendance::by_pupil_period(log, Some(&r.pupils))?;
     let homework = homework::by_pupil_period(log, now)?;
-    let from_ms = period_row
-        .starts_on
-        .and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_millis());
-    let to_ms = period_row
-        .ends_on
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map_or(i64::MAX, |t| t.and_utc().timestamp_millis());
+    let (from_ms, to_ms) = period_window(period_row);
     let engagement = qcm::engagement(log, r.class, from_ms, to_ms)?;
     let levels = match log.key(&SOCLE_COMMUN_ID.0) {
         Some(socle) => levels_by_period(log, socle)?,
         None => Default::default(),
     };
-    let class_median_attempts = median(
-        r.pupils
-            .iter()
-            .map(|u| f64::from(engagement.get(u).map_or(0, |e| e.attempts)))
-            .collect(),
-    );
+    let class_attempts: Vec<u32> = r
+        .pupils
+        .iter()
+        .map(|u| engagement.get(u).map_or(0, |e| e.attempts))
+        .collect();
 
     let mut pupils = Vec::with_capacity(r.pupils.len());
     for u in &r.pupils {
@@ -284,16 +285,17 @@ pub(crate) fn gather(log: &Log, req: &ConseilRequest, names: &PupilNames) -> Res
         let general = grades.general.get(&(r.class, r.period, *u)).copied();
         let previous_general =
             previous.and_then(|p| grades.general.get(&(r.class, p, *u)).copied());
-        let risk = assess(&RiskInput {
+        let risk = BatchRiskFigures {
             general,
             previous_general,
             subject_averages: &averages,
             attendance: &attendance,
             homework: &homework,
-            qcm: &qcm,
-            class_median_attempts,
+            qcm_attempts: qcm.attempts,
+            class_attempts: class_attempts.clone(),
             competencies_insufficient: competencies.iter().filter(|c| c.level == Some(1)).count(),
-        });
+        }
+        .assess();
         pupils.push(PupilSheet {
             pupil_id,
             name: names

@@ -7,6 +7,7 @@
 //! `Gateway::execute`, dated now — until the round is over; the session is then ended and
 //! a new round begins. The live board moves from the first seconds.
 
+mod family;
 mod pupils;
 mod round;
 mod setup;
@@ -47,6 +48,12 @@ pub async fn run_with(
 ) {
     let gateway = services.gateway.clone();
     let prepared = setup::prepare(&gateway, school).await;
+    // Before the stage is announced: the demo's tokens are picked from the family.
+    if let Ok(stage) = &prepared {
+        if let Err(error) = family::link(&gateway, stage).await {
+            tracing::warn!(code = error.code(), %error, "demo: could not link the family's second child");
+        }
+    }
     if let Some(staged) = staged {
         let _ = staged.send(prepared.as_ref().ok().map(|s| (s.class_id, s.teacher_id)));
     }

@@ -37,10 +37,29 @@ fn pupil_label(models: &ReadModels, pupil: PupilId) -> String {
     }
 }
 
+/// How many grades a pupil has in the class their file shows (their latest): a pupil
+/// moved into the live class has theirs in the class they left.
+fn grades_of(models: &ReadModels, pupil: PupilId) -> usize {
+    let Some(class) = models
+        .reference()
+        .pupil(pupil)
+        .and_then(|info| info.enrolments.last())
+        .map(|e| e.class_id)
+    else {
+        return 0;
+    };
+    models
+        .assessments_of(class, None)
+        .into_iter()
+        .filter(|a| a.grades.iter().any(|g| g.pupil_id == pupil))
+        .count()
+}
+
 /// One user per role that exists in the school: the administrator, a professeur
 /// principal (the one running the simulated sessions when `live` names them, else the
-/// one of the first class by name), a teacher who leads no class, a guardian linked to a
-/// pupil of a class the professeur principal leads, and that pupil.
+/// one of the first class by name), a teacher who leads no class, a guardian with a child
+/// in a class the professeur principal leads (the one with the most children), and of
+/// their children the one with the most grades in the class their file shows.
 pub fn demo_users(
     models: &ReadModels,
     school: SchoolId,
@@ -142,9 +161,45 @@ pub fn demo_users(
         .flatten()
         .copied()
         .collect();
-    let family = roster.iter().find_map(|p| {
-        let info = reference.pupil(*p)?;
-        info.guardians.first().map(|g| (*g, *p))
+    // The guardian to show: one with a child in a class the professeur principal leads,
+    // with the most children (the demo's family follows a child with a year of results
+    // and one in the live class, see `demo::family`), the first in roster order among
+    // equals; the pupil shown is their child with the most grades.
+    let in_led = |guardian: GuardianId| {
+        reference
+            .children_of(guardian)
+            .iter()
+            .any(|p| led.iter().any(|c| c.members.contains(p)))
+    };
+    let mut guardians: Vec<GuardianId> = Vec::new();
+    for pupil in &roster {
+        for g in reference
+            .pupil(*pupil)
+            .map_or(&[][..], |p| p.guardians.as_slice())
+        {
+            if !guardians.contains(g) {
+                guardians.push(*g);
+            }
+        }
+    }
+    let guardian = guardians
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, g)| {
+            (
+                in_led(**g),
+                reference.children_of(**g).len(),
+                std::cmp::Reverse(*i),
+            )
+        })
+        .map(|(_, g)| *g);
+    let family = guardian.and_then(|g| {
+        let children = reference.children_of(g);
+        children
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, p)| (grades_of(models, **p), std::cmp::Reverse(*i)))
+            .map(|(_, p)| (g, *p))
     });
     if let Some((guardian, pupil)) = family {
         let children: Vec<String> = reference

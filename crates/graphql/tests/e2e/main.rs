@@ -13,5 +13,7 @@ mod holes;
 mod journal_durable;
 mod limits;
 mod live;
+mod risk;
 mod seed;
+mod small_groups;
 mod sockets;

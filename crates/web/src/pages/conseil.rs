@@ -32,6 +32,7 @@ const QUERY: &str = "query($class: String!, $period: String, $asOf: DateTime) {
       id displayName average subjectAverages qcmAttempts
       absences { halfDays halfDaysUnjustified latenesses }
       homework { late missing }
+      risk { level label score factors { points reason } }
     }
   }
 }";

@@ -44,6 +44,7 @@ const QUERY: &str = "query($id: ID!, $period: String, $asOf: DateTime) {
       profile profileBasis generalMean vocationalMean gap
     }
     quizzes { quizId title attemptsUsed attemptsAllowed best { correct outOf onTwenty } timeMs }
+    risk(period: $period) { level label score factors { points reason } }
   }
 }";
 

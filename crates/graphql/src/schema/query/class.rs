@@ -7,6 +7,7 @@ use super::common::*;
 use super::homework::{HomeworkSummaryView, HomeworkView};
 use super::live::{ParcoursBoardView, SessionView};
 use super::qcm::QuizView;
+use super::risk::RiskView;
 use super::spider::SpiderView;
 use super::time::{time_query, BucketGql, TimeOnTaskView};
 use crate::context::{services, ClassTarget};
@@ -416,5 +417,21 @@ impl ClassPupil {
                 .pupil_homework_summary(self.pupil_id, period, self.class.now.instant())
                 .into(),
         )
+    }
+
+    /// The décrochage risk indicator in the class's period, for the conseil de classe
+    /// (staff only: null for families). Made of what the view holds: a teacher's view of a
+    /// class they do not lead has their subjects only, and no general average.
+    async fn risk(&self) -> Option<RiskView> {
+        let period = self.class.period_id?;
+        self.class
+            .models
+            .risk(
+                self.class.class_id,
+                self.pupil_id,
+                period,
+                self.class.now.instant(),
+            )
+            .map(Into::into)
     }
 }

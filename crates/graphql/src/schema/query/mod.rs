@@ -10,6 +10,7 @@ mod homework;
 mod live;
 mod pupil;
 mod qcm;
+mod risk;
 mod spider;
 mod time;
 

@@ -7,6 +7,7 @@ use super::common::*;
 use super::homework::{HomeworkSummaryView, PupilHomeworkLineView};
 use super::live::{ParcoursStatusGql, StallReasonGql};
 use super::qcm::PupilQuizView;
+use super::risk::RiskView;
 use super::spider::SpiderView;
 use super::time::{time_query, BucketGql, TimeOnTaskView};
 use crate::context::services;
@@ -358,6 +359,19 @@ impl PupilView {
                 pending: 0,
             },
         })
+    }
+
+    /// The décrochage risk indicator in a period (the current one by default), in the
+    /// pupil's class of the view's date: for the conseil de classe, so staff only (null for
+    /// the pupil and their guardians).
+    async fn risk(&self, period: Option<String>) -> Result<Option<RiskView>> {
+        let Some((class, period)) = self.class_and_period(period.as_deref())? else {
+            return Ok(None);
+        };
+        Ok(self
+            .models
+            .risk(class, self.pupil_id, period, self.now.instant())
+            .map(Into::into))
     }
 
     /// Results on each quiz of the pupil's classes.
