@@ -474,6 +474,12 @@ fn main() {
             break;
         };
         let pupil = row["pupil"]["id"].as_str().expect("id").to_owned();
+        let pupil_token = token(Role::Pupil, &pupil, school);
+        let step = json!({ "i": { "parcoursId": parcours, "pupilId": pupil, "stepId": row["parcours"]["currentStep"]["id"] } });
+        // The current step may not be started yet: start it (ignoring a refusal), let
+        // the board settle, then time a failure on it.
+        let _ = graphql(&addr, &pupil_token, "mutation($i: StartStepInput!) { startStep(input: $i) { position } }", step.clone());
+        std::thread::sleep(Duration::from_millis(300));
         while let Ok((_, b)) = events_rx.try_recv() {
             last_board = b;
         }
@@ -481,9 +487,9 @@ fn main() {
         let sent = Instant::now();
         let answer = graphql(
             &addr,
-            &token(Role::Pupil, &pupil, school),
+            &pupil_token,
             "mutation($i: StepInput!) { failStep(input: $i) { position } }",
-            json!({ "i": { "parcoursId": parcours, "pupilId": pupil, "stepId": row["parcours"]["currentStep"]["id"] } }),
+            step,
         );
         if !answer["errors"].is_null() {
             refused += 1;

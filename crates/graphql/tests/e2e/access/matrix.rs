@@ -22,7 +22,6 @@ pub enum Access {
     /// For staff: guardians and pupils get `FORBIDDEN` for it, and nothing of it.
     Staff,
     /// For staff: guardians and pupils get null, staff a value (e.g. a risk reading).
-    #[allow(dead_code)] // For `ClassPupil.risk` and `Pupil.risk`, on their way (#18).
     StaffElseNull,
 }
 
@@ -46,6 +45,10 @@ pub const FIELDS: &[(&str, &str, Access)] = &[
         "averages spider absences homework",
         Access::Same,
     ),
+    // The décrochage indicator: a conseil tool, null for families.
+    ("ClassPupil", "risk", Access::StaffElseNull),
+    ("Pupil", "risk", Access::StaffElseNull),
+    ("Risk", "factors", Access::Same),
     ("CommandResult", "pupil", Access::Same),
     // Class-level views: a pupil's own deposit or attempt returns their file, not the board.
     (
