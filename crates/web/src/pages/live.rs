@@ -242,7 +242,7 @@ fn tiles_of(board: &BoardData) -> Tiles {
                 last = p.last_progress_at;
                 detail = match p.stall_reason.as_deref() {
                     Some("REPEATED_FAILURES") => "échecs répétés".to_owned(),
-                    Some("NO_PROGRESS") => "pas de progrès depuis un moment".to_owned(),
+                    Some("NO_PROGRESS") => "sans progrès".to_owned(),
                     _ => String::new(),
                 };
             }
