@@ -478,7 +478,12 @@ fn main() {
         let step = json!({ "i": { "parcoursId": parcours, "pupilId": pupil, "stepId": row["parcours"]["currentStep"]["id"] } });
         // The current step may not be started yet: start it (ignoring a refusal), let
         // the board settle, then time a failure on it.
-        let _ = graphql(&addr, &pupil_token, "mutation($i: StartStepInput!) { startStep(input: $i) { position } }", step.clone());
+        let _ = graphql(
+            &addr,
+            &pupil_token,
+            "mutation($i: StartStepInput!) { startStep(input: $i) { position } }",
+            step.clone(),
+        );
         std::thread::sleep(Duration::from_millis(300));
         while let Ok((_, b)) = events_rx.try_recv() {
             last_board = b;
