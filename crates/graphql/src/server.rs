@@ -709,7 +709,7 @@ pub async fn serve_pages(
     let local = listener.local_addr()?;
     tracing::info!(school_id = %school, "serving school {school}: requests need a bearer token");
     if with_pages {
-        tracing::info!("suivi is up: pages on http://{local}/ (sign in at http://{local}/connexion); GraphiQL on http://{local}/graphql; POST http://{local}/graphql; subscriptions on ws://{local}/graphql/ws");
+        tracing::info!("suivi is up: open http://{local}/ (the pages; sign in at http://{local}/connexion); GraphiQL on http://{local}/graphql; POST http://{local}/graphql; subscriptions on ws://{local}/graphql/ws");
     } else {
         tracing::info!("suivi is up: open http://{local}/ (GraphiQL); POST http://{local}/graphql; subscriptions on ws://{local}/graphql/ws");
     }
