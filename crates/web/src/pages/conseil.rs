@@ -204,12 +204,12 @@ impl Row {
 #[template(path = "conseil.html")]
 struct Board {
     chrome: Chrome,
-    class_id: String,
     class_name: String,
     head: String,
     period_name: String,
     period_dates: String,
     periods: Vec<(String, String, bool)>,
+    when_action: String,
     date_value: String,
     as_of_text: Option<String>,
     sheet_query: String,
@@ -372,7 +372,6 @@ pub async fn page(
     ));
     let page = Board {
         chrome,
-        class_id: class.id.clone(),
         class_name: class.name.clone(),
         head: class
             .head_teacher
@@ -382,16 +381,8 @@ pub async fn page(
         period_dates: current.map_or_else(String::new, |p| {
             format!("du {} au {}", date(p.starts_on), date(p.ends_on))
         }),
-        periods: periods
-            .iter()
-            .map(|p| {
-                (
-                    period_short(periods, p),
-                    p.name.clone(),
-                    current.is_some_and(|c| c.id == p.id),
-                )
-            })
-            .collect(),
+        periods: super::period_choices(periods, current),
+        when_action: format!("/classes/{}/conseil", class.id),
         date_value,
         as_of_text: as_of.map(|(d, _)| date(d)),
         sheet_query,

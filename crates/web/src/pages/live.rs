@@ -16,7 +16,7 @@ use crate::Pages;
 use askama::Template;
 use async_graphql::{Request, Variables};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -408,10 +408,7 @@ pub async fn stream(
         Ok(s) => s,
         Err(_) => return (StatusCode::UNAUTHORIZED, "session terminée").into_response(),
     };
-    let cookie = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| session::cookie(h, session::COOKIE))
+    let cookie = super::request_cookie(&headers, session::COOKIE)
         .unwrap_or_default()
         .to_owned();
     let request = Request::new(query_text("subscription"))

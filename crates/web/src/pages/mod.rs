@@ -144,10 +144,7 @@ pub fn failure(failure: Failure) -> Response {
 
 /// The session of a request, or the redirect to the sign-in page.
 pub fn signed(pages: &Pages, headers: &HeaderMap) -> Result<Session, Redirect> {
-    headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| session::cookie(h, session::COOKIE))
+    request_cookie(headers, session::COOKIE)
         .and_then(|c| pages.sessions.get(c, Utc::now()))
         .ok_or_else(|| Redirect::to("/connexion"))
 }
@@ -230,6 +227,31 @@ pub fn period_short(periods: &[PeriodRow], period: &PeriodRow) -> String {
         .iter()
         .position(|p| p.id == period.id)
         .map_or_else(|| period.id.clone(), |i| format!("{letter}{}", i + 1))
+}
+
+/// The period chooser's options: (short form, name, chosen).
+pub fn period_choices(
+    periods: &[PeriodRow],
+    current: Option<&PeriodRow>,
+) -> Vec<(String, String, bool)> {
+    periods
+        .iter()
+        .map(|p| {
+            (
+                period_short(periods, p),
+                p.name.clone(),
+                current.is_some_and(|c| c.id == p.id),
+            )
+        })
+        .collect()
+}
+
+/// The session cookie (or another) a request carries.
+pub fn request_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| session::cookie(h, name))
 }
 
 /// An average on /20 in French, or a dash (templates pass references).

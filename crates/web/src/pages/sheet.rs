@@ -368,6 +368,7 @@ struct Sheet {
     pupil: PupilData,
     period_name: String,
     periods: Vec<(String, String, bool)>,
+    when_action: String,
     date_value: String,
     as_of_text: Option<String>,
     chart: String,
@@ -517,16 +518,8 @@ pub async fn page(
     let page = Sheet {
         chrome,
         period_name: current.map_or_else(|| "—".to_owned(), |p| p.name.clone()),
-        periods: periods
-            .iter()
-            .map(|p| {
-                (
-                    period_short(&periods, p),
-                    p.name.clone(),
-                    current.is_some_and(|c| c.id == p.id),
-                )
-            })
-            .collect(),
+        periods: super::period_choices(&periods, current),
+        when_action: format!("/eleves/{}", pupil.id),
         date_value: as_of.map(|(d, _)| d.to_string()).unwrap_or_default(),
         as_of_text: as_of.map(|(d, _)| date(d)),
         chart,

@@ -111,10 +111,7 @@ pub async fn page(State(pages): State<Arc<Pages>>, headers: HeaderMap) -> Respon
 
 /// Whether the form's token matches this browser's pre-session cookie.
 fn sign_in_form_ok(pages: &Pages, headers: &HeaderMap, csrf: &str) -> bool {
-    headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| session::cookie(h, session::SIGN_IN_COOKIE))
+    super::request_cookie(headers, session::SIGN_IN_COOKIE)
         .is_some_and(|c| pages.sessions.sign_in_token_matches(c, csrf))
 }
 
@@ -126,11 +123,7 @@ pub fn open_session(
     identity: Identity,
     expires: Option<DateTime<Utc>>,
 ) -> Response {
-    if let Some(old) = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| session::cookie(h, session::COOKIE))
-    {
+    if let Some(old) = super::request_cookie(headers, session::COOKIE) {
         pages.sessions.close(old);
     }
     let home = home_of(identity.role);
@@ -250,11 +243,7 @@ pub async fn sign_out(
     if !session::same(&form.csrf, &session.csrf) {
         return refused_form();
     }
-    if let Some(cookie) = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| session::cookie(h, session::COOKIE))
-    {
+    if let Some(cookie) = super::request_cookie(&headers, session::COOKIE) {
         pages.sessions.close(cookie);
     }
     let mut response = Redirect::to("/connexion").into_response();
