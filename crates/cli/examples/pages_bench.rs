@@ -9,9 +9,10 @@
 //!    latency from the instant a request was due; a request unanswered 5 s after the
 //!    last one was due counts as failed.
 //! 3. **Sizes**: each page with its stylesheet and script.
-//! 4. **Live board**: an SSE stream on the running session; N times a pupil fails a step
-//!    (a `failStep` with their token) and the time until the stream carries their changed
-//!    tile is measured from the mutation leaving the client.
+//! 4. **Live board**: an SSE stream on a quiet session the example starts itself (a class
+//!    where the demo's simulation does not run, a parcours published for it); N times a
+//!    pupil starts or completes a step with their own token, and the time until the stream
+//!    carries their changed tile is measured from the mutation leaving the client.
 //!
 //! Run: `cargo run --release -p suivi-cli --example pages_bench -- [RATE SECONDS POKES]`
 //! (default 200 10 40).
@@ -420,14 +421,63 @@ fn main() {
         html + css
     );
 
-    // 4. Live board latency.
-    let head = session["teacher"]["id"].as_str().expect("teacher");
-    let parcours = session["parcoursId"].clone();
-    let head_cookie = sign_in(&addr, &token(Role::HeadTeacher, head, school));
+    // 4. Live board latency, on a quiet session of the bench's own: a class where no
+    // session runs (the demo's simulation works in another), a parcours published for
+    // it, a session started with it. Nothing but the bench writes there, so each push
+    // on the stream after a mutation is that mutation's.
+    let quiet = data["classes"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .find(|c| {
+            c["headTeacher"]["id"].is_string()
+                && c["pupils"].as_array().is_some_and(|p| p.len() >= 10)
+                && graphql(
+                    &addr,
+                    &admin,
+                    "query($c: ID) { sessions(classId: $c, active: true) { id } }",
+                    json!({ "c": c["id"] }),
+                )["data"]["sessions"]
+                    .as_array()
+                    .is_some_and(|s| s.is_empty())
+        })
+        .expect("a class with no running session");
+    let quiet_class = quiet["id"].as_str().expect("id");
+    let head = quiet["headTeacher"]["id"].as_str().expect("teacher");
+    let quiet_pupils: Vec<String> = quiet["pupils"]
+        .as_array()
+        .expect("pupils")
+        .iter()
+        .filter_map(|p| p["id"].as_str().map(str::to_owned))
+        .collect();
+    let steps_per_pupil = pokes.div_ceil(2 * quiet_pupils.len()).max(1);
+    let steps: Vec<Value> = (0..steps_per_pupil)
+        .map(|i| json!({ "id": uuid::Uuid::now_v7().to_string(), "title": format!("Étape {}", i + 1), "kind": "RESOURCE" }))
+        .collect();
+    let head_token = token(Role::HeadTeacher, head, school);
+    let published = graphql(
+        &addr,
+        &head_token,
+        "mutation($i: PublishParcoursInput!) { publishParcours(input: $i) { id } }",
+        json!({ "i": { "classId": quiet_class, "title": "Parcours du banc d'essai", "steps": steps } }),
+    );
+    let parcours = published["data"]["publishParcours"]["id"].clone();
+    assert!(parcours.is_string(), "a parcours: {published}");
+    let started = graphql(
+        &addr,
+        &head_token,
+        "mutation($i: StartSessionInput!) { startSession(input: $i) { id } }",
+        json!({ "i": { "classId": quiet_class, "teacherId": head, "parcoursId": parcours } }),
+    );
+    let quiet_session = started["data"]["startSession"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a session: {started}"))
+        .to_owned();
+    let head_cookie = sign_in(&addr, &head_token);
     let mut stream = TcpStream::connect(&addr).expect("connect");
     write!(
         stream,
-        "GET /seances/{session_id}/flux HTTP/1.1\r\nHost: {addr}\r\nCookie: {head_cookie}\r\n\r\n"
+        "GET /seances/{quiet_session}/flux HTTP/1.1\r\nHost: {addr}\r\nCookie: {head_cookie}\r\n\r\n"
     )
     .expect("write");
     let (events_tx, events_rx) = std::sync::mpsc::channel::<(Instant, String)>();
@@ -450,62 +500,50 @@ fn main() {
             .map(|t| t.split("class=\"ago\"").next().unwrap_or("").to_owned())
             .unwrap_or_default()
     };
-    let mut waits = Vec::new();
-    let mut missed = 0;
-    let mut refused = 0;
     let mut last_board = events_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("a first board")
         .1;
-    for _ in 0..pokes {
-        let board = graphql(
-            &addr,
-            &admin,
-            "query($id: ID!) { liveBoard(sessionId: $id) { rows { pupil { id } status parcours { currentStep { id } } } } }",
-            json!({ "id": session_id }),
-        );
-        let rows = board["data"]["liveBoard"]["rows"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let Some(row) = rows.iter().find(|r| {
-            r["status"] == json!("PROGRESSING") && !r["parcours"]["currentStep"].is_null()
-        }) else {
-            break;
-        };
-        let pupil = row["pupil"]["id"].as_str().expect("id").to_owned();
-        let pupil_token = token(Role::Pupil, &pupil, school);
-        let step = json!({ "i": { "parcoursId": parcours, "pupilId": pupil, "stepId": row["parcours"]["currentStep"]["id"] } });
-        // The current step may not be started yet: start it (ignoring a refusal), let
-        // the board settle, then time a failure on it.
-        let _ = graphql(
-            &addr,
-            &pupil_token,
-            "mutation($i: StartStepInput!) { startStep(input: $i) { position } }",
-            step.clone(),
-        );
-        std::thread::sleep(Duration::from_millis(300));
+    // Poke k: pupil k mod n starts (even round) or completes (odd round) their next step,
+    // with their own token, as the pupil's device would.
+    let mut waits = Vec::new();
+    let mut missed = 0;
+    let mut refused = 0;
+    for k in 0..pokes {
+        let pupil = &quiet_pupils[k % quiet_pupils.len()];
+        let round = k / quiet_pupils.len();
+        let step = &steps[(round / 2) % steps.len()]["id"];
+        let pupil_token = token(Role::Pupil, pupil, school);
         while let Ok((_, b)) = events_rx.try_recv() {
             last_board = b;
         }
-        let before = tile(&last_board, &pupil);
+        let before = tile(&last_board, pupil);
         let sent = Instant::now();
-        let answer = graphql(
-            &addr,
-            &pupil_token,
-            "mutation($i: StepInput!) { failStep(input: $i) { position } }",
-            step,
-        );
+        let answer = if round % 2 == 0 {
+            graphql(
+                &addr,
+                &pupil_token,
+                "mutation($i: StartStepInput!) { startStep(input: $i) { position } }",
+                json!({ "i": { "parcoursId": parcours, "pupilId": pupil, "stepId": step, "sessionId": quiet_session } }),
+            )
+        } else {
+            graphql(
+                &addr,
+                &pupil_token,
+                "mutation($i: StepInput!) { completeStep(input: $i) { position } }",
+                json!({ "i": { "parcoursId": parcours, "pupilId": pupil, "stepId": step } }),
+            )
+        };
         if !answer["errors"].is_null() {
             refused += 1;
             if refused == 1 {
-                eprintln!("a failStep was refused: {}", answer["errors"]);
+                eprintln!("a step mutation was refused: {}", answer["errors"]);
             }
             continue;
         }
         let mut seen = None;
         while let Ok((at, board)) = events_rx.recv_timeout(Duration::from_secs(3)) {
-            let changed = tile(&board, &pupil) != before;
+            let changed = tile(&board, pupil) != before;
             last_board = board;
             if changed {
                 seen = Some(at.saturating_duration_since(sent).as_secs_f64() * 1e3);
@@ -519,7 +557,8 @@ fn main() {
     }
     waits.sort_by(f64::total_cmp);
     println!(
-        "\n4. live board: {} pokes, the changed tile on the stream p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms after the mutation left; not seen within 3 s: {missed}; mutations refused: {refused}",
+        "\n4. live board, a quiet session of {} pupils: {} pokes (startStep / completeStep by the pupil), the changed tile on the stream p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms after the mutation left; not seen within 3 s: {missed}; mutations refused: {refused}",
+        quiet_pupils.len(),
         waits.len() + missed + refused,
         percentile(&waits, 50.0),
         percentile(&waits, 99.0),

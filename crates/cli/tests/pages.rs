@@ -334,12 +334,17 @@ fn each_user_reads_their_pages_in_a_real_browser() {
             "class mean",
         );
     }
-    // Sorted twice by the general average: highest first, graded pupils before the others.
+    // Sorted twice by the general average: highest first, graded pupils before the others
+    // (the cells sort by the average in hundredths).
     let sorted: Vec<Option<f64>> = pages["conseil"]["sortedDescending"]
         .as_array()
         .expect("sorted")
         .iter()
-        .map(|v| v.as_str().and_then(|t| t.parse().ok()))
+        .map(|v| {
+            v.as_str()
+                .and_then(|t| t.parse::<i64>().ok())
+                .map(|h| h as f64 / 100.0)
+        })
         .collect();
     let mut expected: Vec<Option<f64>> = api_pupils.iter().map(|p| p["average"].as_f64()).collect();
     expected.sort_by(|a, b| match (a, b) {

@@ -253,7 +253,9 @@ impl ReadModels {
         lines
     }
 
-    /// Counts of a pupil's homework due within a period, by status.
+    /// Counts of a pupil's homework due within a period, by status: the lines of
+    /// `pupil_homework` due in the period, counted without building them (the conseil
+    /// board asks this of every pupil of a class, twice with the risk indicator).
     pub fn pupil_homework_summary(
         &self,
         pupil: PupilId,
@@ -261,12 +263,31 @@ impl ReadModels {
         now: DateTime<Utc>,
     ) -> HomeworkSummary {
         let mut summary = HomeworkSummary::default();
-        let Some(p) = self.reference.period(period) else {
+        let (Some(p), Some(info)) = (self.reference.period(period), self.reference.pupil(pupil))
+        else {
             return summary;
         };
-        for line in self.pupil_homework(pupil, now) {
-            if p.contains(line.due_at.date_naive()) {
-                summary.add(&line.status);
+        let mut classes: Vec<ClassId> = info.enrolments.iter().map(|e| e.class_id).collect();
+        classes.sort();
+        classes.dedup();
+        for class in classes {
+            let Some(model) = self.class_model(class) else {
+                continue;
+            };
+            for hw in model.homework.values() {
+                if !p.contains(hw.due_at.date_naive()) {
+                    continue;
+                }
+                let deposit = hw.deposits.iter().find(|d| d.pupil_id == pupil);
+                let day = now.min(hw.due_at).date_naive();
+                if deposit.is_none() && !info.in_class_on(class, day) {
+                    continue;
+                }
+                summary.add(&HomeworkStatus::of(
+                    hw.due_at,
+                    deposit.map(|d| d.first_at),
+                    now,
+                ));
             }
         }
         summary

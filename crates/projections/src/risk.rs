@@ -228,6 +228,18 @@ pub fn assess(input: &RiskInput) -> Risk {
     }
 }
 
+/// The class-wide part of the risk indicator's inputs (see `ReadModels::risk_basis`).
+#[derive(Debug)]
+pub struct RiskBasis {
+    class: ClassId,
+    period: PeriodId,
+    ends_on: chrono::NaiveDate,
+    report: std::sync::Arc<crate::grades::ClassReport>,
+    previous: Option<std::sync::Arc<crate::grades::ClassReport>>,
+    attempts: crate::model::Map<PupilId, u32>,
+    class_attempts: Vec<u32>,
+}
+
 impl ReadModels {
     /// The period of the same year and kind that ended last before `period` started.
     pub fn previous_period(&self, period: PeriodId) -> Option<PeriodId> {
@@ -266,26 +278,11 @@ impl ReadModels {
         counts
     }
 
-    /// What the risk rules read about `pupil` in `class` and `period`, from this view's
-    /// read models (homework judged at `now`). `None` for an unknown period.
-    pub fn risk_input(
-        &self,
-        class: ClassId,
-        pupil: PupilId,
-        period: PeriodId,
-        now: DateTime<Utc>,
-    ) -> Option<RiskInput> {
+    /// What the risk rules read about a whole class in `period`: its report, the
+    /// previous period's, the QCM attempts of each member. Computed once for a board of
+    /// every pupil (`risk_in`), rather than once per pupil. `None` for an unknown period.
+    pub fn risk_basis(&self, class: ClassId, period: PeriodId) -> Option<RiskBasis> {
         let info = self.reference.period(period)?;
-        let h = |r: &crate::Ratio| r.hundredths() as i64;
-        let report = self.class_report_shared(class, period);
-        let previous_general = self.previous_period(period).and_then(|p| {
-            self.class_report_shared(class, p)
-                .general
-                .get(&pupil)
-                .map(h)
-        });
-        let attendance = self.pupil_attendance(pupil, period);
-        let homework = self.pupil_homework_summary(pupil, period, now);
         let attempts = self.attempts_in(class, period);
         let class_attempts = self
             .reference
@@ -293,17 +290,45 @@ impl ReadModels {
             .iter()
             .map(|m| attempts.get(m).copied().unwrap_or(0))
             .collect();
+        Some(RiskBasis {
+            class,
+            period,
+            ends_on: info.ends_on,
+            report: self.class_report_shared(class, period),
+            previous: self
+                .previous_period(period)
+                .map(|p| self.class_report_shared(class, p)),
+            attempts,
+            class_attempts,
+        })
+    }
+
+    /// What the risk rules read about `pupil` in the class and period of `basis`
+    /// (homework judged at `now`).
+    pub fn risk_input_in(
+        &self,
+        basis: &RiskBasis,
+        pupil: PupilId,
+        now: DateTime<Utc>,
+    ) -> RiskInput {
+        let h = |r: &crate::Ratio| r.hundredths() as i64;
+        let attendance = self.pupil_attendance(pupil, basis.period);
+        let homework = self.pupil_homework_summary(pupil, basis.period, now);
         let competencies_insufficient = SOCLE_COMMUN_COMPONENTS
             .iter()
             .filter(|(code, _)| {
-                self.competency_level(pupil, SOCLE_COMMUN_ID, code, Some(info.ends_on))
+                self.competency_level(pupil, SOCLE_COMMUN_ID, code, Some(basis.ends_on))
                     == Some(INSUFFICIENT_LEVEL)
             })
             .count() as u32;
-        Some(RiskInput {
-            general: report.general.get(&pupil).map(h),
-            previous_general,
-            subject_averages: report
+        RiskInput {
+            general: basis.report.general.get(&pupil).map(h),
+            previous_general: basis
+                .previous
+                .as_ref()
+                .and_then(|r| r.general.get(&pupil).map(h)),
+            subject_averages: basis
+                .report
                 .subjects
                 .iter()
                 .filter_map(|s| s.pupils.get(&pupil))
@@ -314,10 +339,32 @@ impl ReadModels {
             homework_on_time: homework.on_time,
             homework_late: homework.late,
             homework_missing: homework.missing,
-            qcm_attempts: attempts.get(&pupil).copied().unwrap_or(0),
-            class_attempts,
+            qcm_attempts: basis.attempts.get(&pupil).copied().unwrap_or(0),
+            class_attempts: basis.class_attempts.clone(),
             competencies_insufficient,
-        })
+        }
+    }
+
+    /// What the risk rules read about `pupil` in `class` and `period`, from this view's
+    /// read models (homework judged at `now`). `None` for an unknown period.
+    pub fn risk_input(
+        &self,
+        class: ClassId,
+        pupil: PupilId,
+        period: PeriodId,
+        now: DateTime<Utc>,
+    ) -> Option<RiskInput> {
+        let basis = self.risk_basis(class, period)?;
+        Some(self.risk_input_in(&basis, pupil, now))
+    }
+
+    /// `risk` for a pupil of the class and period of `basis`.
+    pub fn risk_in(&self, basis: &RiskBasis, pupil: PupilId, now: DateTime<Utc>) -> Option<Risk> {
+        debug_assert!(self.reference.class(basis.class).is_some());
+        if self.is_family_view() {
+            return None;
+        }
+        Some(assess(&self.risk_input_in(basis, pupil, now)))
     }
 
     /// The risk indicator of `pupil` in `class` and `period`: a conseil de classe tool,

@@ -3,8 +3,11 @@
 //! every other rule of the API apply to a page exactly as to an API client: a page cannot
 //! show what the API would refuse.
 
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, Variables};
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use suivi_graphql::{ApiSchema, Identity};
 
 /// Why a page has no data.
@@ -18,16 +21,35 @@ pub enum Failure {
     Internal(String),
 }
 
+/// The pages' queries, parsed once: they are constants of this crate, and parsing one
+/// (a pest grammar) cost as much as a tenth of a board. Validation still runs on every
+/// execution.
+fn parsed(query: &'static str) -> Option<ExecutableDocument> {
+    static PARSED: OnceLock<Mutex<HashMap<&'static str, ExecutableDocument>>> = OnceLock::new();
+    let cache = PARSED.get_or_init(Default::default);
+    let mut held = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(document) = held.get(query) {
+        return Some(document.clone());
+    }
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    held.insert(query, document.clone());
+    Some(document)
+}
+
 /// Runs `query` with `variables` as `identity` and reads its `data` as `T`.
 pub async fn query<T: DeserializeOwned>(
     schema: &ApiSchema,
     identity: &Identity,
-    query: &str,
+    query: &'static str,
     variables: serde_json::Value,
 ) -> Result<T, Failure> {
-    let request = Request::new(query)
+    let mut request = Request::new(query)
         .variables(Variables::from_json(variables))
         .data(identity.clone());
+    // A query that does not parse is left to `execute`, which reports why.
+    if let Some(document) = parsed(query) {
+        request.set_parsed_query(document);
+    }
     let response = schema.execute(request).await;
     if let Some(error) = response.errors.first() {
         let code = error
@@ -41,10 +63,7 @@ pub async fn query<T: DeserializeOwned>(
             _ => Failure::Internal(error.message.clone()),
         });
     }
-    let data = response
-        .data
-        .into_json()
-        .map_err(|e| Failure::Internal(format!("the answer is not JSON: {e}")))?;
-    serde_json::from_value(data)
+    // Straight from the executor's value to our structs: no JSON tree in between.
+    async_graphql::from_value(response.data)
         .map_err(|e| Failure::Internal(format!("the answer has an unexpected shape: {e}")))
 }

@@ -102,16 +102,22 @@ async fn load(
     pupil: &str,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<PupilData, Response> {
-    let query = QUERY.replace("PUPIL_FIELDS", PUPIL_FIELDS);
+    static PUPIL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| QUERY.replace("PUPIL_FIELDS", PUPIL_FIELDS));
     let variables = serde_json::json!({
         "id": pupil,
         "period": null,
         "asOf": as_of.map(|t| t.to_rfc3339()),
     });
-    api::query::<Answer>(&pages.app.schema, &session.identity, &query, variables)
-        .await
-        .map(|a| a.pupil)
-        .map_err(failure)
+    api::query::<Answer>(
+        &pages.app.schema,
+        &session.identity,
+        PUPIL.as_str(),
+        variables,
+    )
+    .await
+    .map(|a| a.pupil)
+    .map_err(failure)
 }
 
 fn grades_by_id(pupil: &PupilData) -> HashMap<&str, (&str, &Grade)> {

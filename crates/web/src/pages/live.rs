@@ -348,7 +348,11 @@ pub async fn page(
     let answer: Answer = match api::query(
         &pages.app.schema,
         &session.identity,
-        &query_text("query"),
+        {
+            static QUERY: std::sync::LazyLock<String> =
+                std::sync::LazyLock::new(|| query_text("query"));
+            QUERY.as_str()
+        },
         serde_json::json!({ "id": session_id }),
     )
     .await

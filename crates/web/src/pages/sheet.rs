@@ -452,12 +452,19 @@ pub async fn page(
         "period": period,
         "asOf": as_of.map(|(_, at)| at.to_rfc3339()),
     });
-    let query = QUERY.replace("PUPIL_FIELDS", PUPIL_FIELDS);
-    let answer: Answer =
-        match api::query(&pages.app.schema, &session.identity, &query, variables).await {
-            Ok(a) => a,
-            Err(f) => return failure(f),
-        };
+    static SHEET: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| QUERY.replace("PUPIL_FIELDS", PUPIL_FIELDS));
+    let answer: Answer = match api::query(
+        &pages.app.schema,
+        &session.identity,
+        SHEET.as_str(),
+        variables,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(f) => return failure(f),
+    };
     let pupil = answer.pupil;
     let (chart, axis_rows, profile, profile_figures) = match &pupil.spider {
         Some(s) => {

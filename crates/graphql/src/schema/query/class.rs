@@ -57,6 +57,9 @@ pub struct ClassView {
     report: Option<Arc<ClassReport>>,
     now: Now,
     as_of: Option<DateTime<Utc>>,
+    /// The class-wide inputs of the pupils' risk indicators, computed by the first row
+    /// that asks and shared by the others (the view is cloned into every row).
+    risk_basis: Arc<std::sync::OnceLock<Option<suivi_projections::risk::RiskBasis>>>,
 }
 
 impl ClassView {
@@ -66,7 +69,7 @@ impl ClassView {
         period_id: Option<PeriodId>,
         as_of: Option<DateTime<Utc>>,
     ) -> ClassView {
-        let report = period_id.map(|p| Arc::new(models.class_report(class_id, p)));
+        let report = period_id.map(|p| models.class_report_shared(class_id, p));
         ClassView {
             models,
             class_id,
@@ -74,6 +77,7 @@ impl ClassView {
             report,
             now: Now::of(as_of),
             as_of,
+            risk_basis: Arc::default(),
         }
     }
 
@@ -424,14 +428,14 @@ impl ClassPupil {
     /// class they do not lead has their subjects only, and no general average.
     async fn risk(&self) -> Option<RiskView> {
         let period = self.class.period_id?;
-        self.class
-            .models
-            .risk(
-                self.class.class_id,
-                self.pupil_id,
-                period,
-                self.class.now.instant(),
-            )
+        let models = &self.class.models;
+        let basis = self
+            .class
+            .risk_basis
+            .get_or_init(|| models.risk_basis(self.class.class_id, period))
+            .as_ref()?;
+        models
+            .risk_in(basis, self.pupil_id, self.class.now.instant())
             .map(Into::into)
     }
 }
