@@ -7,6 +7,7 @@ pub mod demo;
 pub mod export;
 pub mod fixtures;
 pub mod import;
+pub mod link;
 pub mod migrate;
 pub mod progress;
 pub mod restore;

@@ -44,6 +44,9 @@ enum Command {
     Import(ImportArgs),
     /// Write the log as JSON Lines, one recorded event per line.
     Export(ExportArgs),
+    /// Link the identity provider's accounts to pupils, guardians and staff, from a CSV
+    /// with the columns subject,role,external_id (all lines or none).
+    Link(LinkArgs),
     /// Generate fixture data.
     Fixtures {
         #[command(subcommand)]
@@ -221,6 +224,21 @@ struct MigrateArgs {
 }
 
 #[derive(Args)]
+struct LinkArgs {
+    /// Store URL: sqlite:PATH, postgres://user@host/db or memory:.
+    #[arg(long, env = "SUIVI_STORE", default_value = "sqlite:suivi.db")]
+    store: String,
+    /// The identity provider's issuer URL (as `serve --oidc-issuer`).
+    #[arg(long, env = "SUIVI_OIDC_ISSUER")]
+    provider: String,
+    /// The school, when the store holds several.
+    #[arg(long)]
+    school: Option<uuid::Uuid>,
+    /// The CSV file: subject,role,external_id.
+    file: PathBuf,
+}
+
+#[derive(Args)]
 struct ImportArgs {
     /// Store URL: sqlite:PATH or memory:.
     #[arg(long, env = "SUIVI_STORE", default_value = "sqlite:suivi.db")]
@@ -349,6 +367,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Import(args) => import(args).await,
+        Command::Link(args) => link(args).await,
         Command::Serve(args) => serve(args).await,
         Command::Token(args) => token(args).await,
         Command::Query(args) => {
@@ -674,6 +693,44 @@ async fn restore_files(gateway: &Gateway, files: &[PathBuf]) -> anyhow::Result<E
             return Ok(ExitCode::FAILURE);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn link(args: LinkArgs) -> anyhow::Result<ExitCode> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let store = open(&args.store).await?;
+    let school = match args.school {
+        Some(id) => suivi_domain::ids::SchoolId(id),
+        None => {
+            let mut catalog = suivi_cli::import::Catalog::default();
+            catalog.refresh(store.as_ref()).await?;
+            catalog
+                .only_school()
+                .context("the store holds no school or several: name one with --school")?
+        }
+    };
+    let gateway = Gateway::new(store)
+        .await
+        .context("reading the log into the write model")?;
+    let report = suivi_cli::link::link(&gateway, school, &args.provider, &bytes).await?;
+    if !report.errors.is_empty() {
+        eprintln!(
+            "{}: {} bad line(s), nothing linked:",
+            args.file.display(),
+            report.errors.len()
+        );
+        for e in &report.errors {
+            eprintln!("  {e}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "{}: {} account(s) linked, {} already linked",
+        args.file.display(),
+        report.linked,
+        report.already
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -144,6 +144,8 @@ pub struct SchoolState {
     pub pupils: HashMap<PupilId, Pupil>,
     pub pupils_by_external_id: HashMap<String, PupilId>,
     pub guardians: HashSet<(GuardianId, PupilId)>,
+    /// (provider, subject) → (role, person): who an identity provider's account is.
+    pub identity_links: HashMap<(String, String), (crate::Role, uuid::Uuid)>,
     pub frameworks: HashMap<FrameworkId, Framework>,
     pub assessments: HashMap<AssessmentId, Assessment>,
     pub attendance: HashMap<AttendanceId, AttendanceRecord>,
@@ -183,6 +185,7 @@ impl SchoolState {
             pupils: HashMap::new(),
             pupils_by_external_id: HashMap::new(),
             guardians: HashSet::new(),
+            identity_links: HashMap::new(),
             frameworks,
             assessments: HashMap::new(),
             attendance: HashMap::new(),
@@ -300,6 +303,16 @@ impl SchoolState {
             }
             E::GuardianLinked(e) => {
                 self.guardians.insert((e.guardian_id, e.pupil_id));
+            }
+            E::IdentityLinked(e) => {
+                self.identity_links.insert(
+                    (e.provider.clone(), e.subject.clone()),
+                    (e.role, e.person_id),
+                );
+            }
+            E::IdentityUnlinked(e) => {
+                self.identity_links
+                    .remove(&(e.provider.clone(), e.subject.clone()));
             }
             E::FrameworkDefined(e) => {
                 self.frameworks.insert(

@@ -423,6 +423,9 @@ impl Scope {
             | C::EndEnrolment(_)
             | C::LinkGuardian(_)
             | C::DefineFramework(_) => admin_only("change the school's reference data"),
+            C::LinkIdentity(_) | C::UnlinkIdentity(_) => {
+                admin_only("link accounts of the identity provider")
+            }
             C::ScheduleAssessment(e) => {
                 self.staff_only("schedule assessments")?;
                 self.teaches(models, e.class_id, e.subject_id, "class", e.class_id)

@@ -310,7 +310,9 @@ impl ReadModels {
             | E::PupilTransferred(_)
             | E::EnrolmentEnded(_)
             | E::GuardianLinked(_)
-            | E::FrameworkDefined(_) => Target::Reference,
+            | E::FrameworkDefined(_)
+            | E::IdentityLinked(_)
+            | E::IdentityUnlinked(_) => Target::Reference,
             E::AssessmentScheduled(e) => {
                 Arc::make_mut(&mut self.routes)
                     .assessments

@@ -143,6 +143,16 @@ pub struct Reference {
     pupils: Map<PupilId, Arc<PupilInfo>>,
     guardians: Map<GuardianId, Vec<PupilId>>,
     frameworks: Map<FrameworkId, FrameworkInfo>,
+    /// (provider, subject) → who that account is in suivi.
+    identity_links: Map<(String, String), IdentityLink>,
+}
+
+/// Who an identity provider's account is in suivi (`IdentityLinked`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityLink {
+    pub school_id: SchoolId,
+    pub role: suivi_domain::Role,
+    pub person_id: uuid::Uuid,
 }
 
 impl Default for Reference {
@@ -166,6 +176,7 @@ impl Default for Reference {
             pupils: Map::default(),
             guardians: Map::default(),
             frameworks: [(SOCLE_COMMUN_ID, socle)].into_iter().collect(),
+            identity_links: Map::default(),
         }
     }
 }
@@ -231,6 +242,17 @@ impl Reference {
             self.classes.values().filter(|c| c.school_id == school),
             |c| (c.name.clone(), c.class_id),
         )
+    }
+
+    /// Who the account `subject` at `provider` is, if an administrator linked it.
+    pub fn identity_link(&self, provider: &str, subject: &str) -> Option<&IdentityLink> {
+        self.identity_links
+            .get(&(provider.to_owned(), subject.to_owned()))
+    }
+
+    /// Every link, by provider and subject.
+    pub fn identity_links(&self) -> impl Iterator<Item = (&(String, String), &IdentityLink)> {
+        self.identity_links.iter()
     }
 
     pub fn teacher(&self, id: TeacherId) -> Option<&TeacherInfo> {
@@ -468,6 +490,20 @@ impl Reference {
                 if !children.contains(&e.pupil_id) {
                     children.push(e.pupil_id);
                 }
+            }
+            E::IdentityLinked(e) => {
+                self.identity_links.insert(
+                    (e.provider.clone(), e.subject.clone()),
+                    IdentityLink {
+                        school_id,
+                        role: e.role,
+                        person_id: e.person_id,
+                    },
+                );
+            }
+            E::IdentityUnlinked(e) => {
+                self.identity_links
+                    .remove(&(e.provider.clone(), e.subject.clone()));
             }
             E::FrameworkDefined(e) => {
                 self.frameworks.insert(

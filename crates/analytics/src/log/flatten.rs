@@ -148,7 +148,8 @@ impl Flattener {
                     .u32(ids.key(&e.guardian_id.0))
                     .u32(ids.key(&e.pupil_id.0));
             }
-            E::FrameworkDefined(_) => {}
+            // Not school data: who signs in as whom.
+            E::FrameworkDefined(_) | E::IdentityLinked(_) | E::IdentityUnlinked(_) => {}
             E::AssessmentScheduled(e) => {
                 b.assessments
                     .row(pos, at)

@@ -28,6 +28,13 @@ mod write;
 mod xml;
 
 pub use catalog::Catalog;
+pub use csv_table::Table;
+pub use grades_plan::derived_id;
+
+/// A CSV read as a header and trimmed rows (`,`, `;` or tab, whichever the header has).
+pub fn read_table(bytes: &[u8]) -> Result<Table, LineError> {
+    csv_table::read(bytes, None)
+}
 pub use keys::{is_keys_file, load_keys, KeysReport, KEYS_FILE_GIVEN};
 
 use crate::progress;

@@ -3,7 +3,9 @@
 use super::{in_school_year, known_pupil, not_blank};
 use crate::error::DomainError;
 use crate::events::*;
+use crate::ids::{PupilId, TeacherId};
 use crate::state::SchoolState;
+use crate::Role;
 
 pub(super) fn check(state: &SchoolState, event: &Event) -> Option<Result<(), DomainError>> {
     Some(match event {
@@ -21,6 +23,8 @@ pub(super) fn check(state: &SchoolState, event: &Event) -> Option<Result<(), Dom
         Event::EnrolmentEnded(e) => end_enrolment(state, e),
         Event::GuardianLinked(e) => guardian(state, e),
         Event::FrameworkDefined(e) => framework(state, e),
+        Event::IdentityLinked(e) => link_identity(state, e),
+        Event::IdentityUnlinked(e) => unlink_identity(state, e),
         _ => return None,
     })
 }
@@ -284,6 +288,64 @@ fn guardian(state: &SchoolState, e: &GuardianLinked) -> Result<(), DomainError> 
         ));
     }
     Ok(())
+}
+
+/// Provider and subject: not blank, at most 200 characters (an issuer URL, an opaque id).
+fn account(provider: &str, subject: &str) -> Result<(), DomainError> {
+    for (field, text) in [("provider", provider), ("subject", subject)] {
+        if text.trim().is_empty() {
+            return Err(DomainError::invalid(field, "must not be empty"));
+        }
+        if text.chars().count() > 200 {
+            return Err(DomainError::invalid(field, "is longer than 200 characters"));
+        }
+    }
+    Ok(())
+}
+
+fn link_identity(state: &SchoolState, e: &IdentityLinked) -> Result<(), DomainError> {
+    account(&e.provider, &e.subject)?;
+    let key = (e.provider.clone(), e.subject.clone());
+    if state.identity_links.contains_key(&key) {
+        return Err(DomainError::exists(
+            "identity link",
+            format!("{} at {}", e.subject, e.provider),
+        ));
+    }
+    match e.role {
+        // An administrator need not teach: their id is the one their sessions carry.
+        Role::Admin => Ok(()),
+        Role::HeadTeacher | Role::Teacher => {
+            if state.teachers.contains(&TeacherId(e.person_id)) {
+                Ok(())
+            } else {
+                Err(DomainError::unknown("teacher", e.person_id))
+            }
+        }
+        Role::Guardian => {
+            if state.guardians.iter().any(|(g, _)| g.0 == e.person_id) {
+                Ok(())
+            } else {
+                Err(DomainError::unknown("guardian", e.person_id))
+            }
+        }
+        Role::Pupil => known_pupil(state, PupilId(e.person_id)).map(|_| ()),
+    }
+}
+
+fn unlink_identity(state: &SchoolState, e: &IdentityUnlinked) -> Result<(), DomainError> {
+    account(&e.provider, &e.subject)?;
+    if state
+        .identity_links
+        .contains_key(&(e.provider.clone(), e.subject.clone()))
+    {
+        Ok(())
+    } else {
+        Err(DomainError::unknown(
+            "identity link",
+            format!("{} at {}", e.subject, e.provider),
+        ))
+    }
 }
 
 fn framework(state: &SchoolState, e: &FrameworkDefined) -> Result<(), DomainError> {

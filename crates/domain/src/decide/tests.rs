@@ -4,6 +4,7 @@ use super::*;
 use crate::identity::Sealed;
 use crate::reference::{PeriodKind, SubjectKind, SOCLE_COMMUN_ID};
 use crate::values::{Coefficient, Grade, Hundredths, MasteryLevel};
+use crate::Role;
 use chrono::{NaiveDate, TimeZone};
 use uuid::Uuid;
 
@@ -764,4 +765,99 @@ fn an_enrolment_ends_once_after_it_began_and_frees_the_pupil() {
         })]
     )
     .is_ok());
+}
+
+fn link(subject: &str, role: Role, person: u128) -> Command {
+    Command::LinkIdentity(IdentityLinked {
+        provider: "https://ent.example".into(),
+        subject: subject.into(),
+        role,
+        person_id: Uuid::from_u128(person),
+    })
+}
+
+fn unlink(subject: &str) -> Command {
+    Command::UnlinkIdentity(IdentityUnlinked {
+        provider: "https://ent.example".into(),
+        subject: subject.into(),
+    })
+}
+
+#[test]
+fn an_account_is_linked_to_a_known_person_once_and_unlinked_once() {
+    let mut state = given(school());
+    run(
+        &mut state,
+        vec![
+            link("prof-1", Role::Teacher, PROF),
+            link("eleve-1", Role::Pupil, LEA),
+        ],
+    )
+    .expect("a teacher and a pupil of the school");
+    assert_eq!(
+        state
+            .identity_links
+            .get(&("https://ent.example".to_owned(), "prof-1".to_owned())),
+        Some(&(Role::Teacher, Uuid::from_u128(PROF)))
+    );
+    // A subject names one person: linking it again is refused, whoever it names.
+    let again = decide(&state, link("prof-1", Role::Pupil, LEA)).unwrap_err();
+    assert!(
+        matches!(
+            again,
+            DomainError::AlreadyExists {
+                kind: "identity link",
+                ..
+            }
+        ),
+        "{again}"
+    );
+    // The person must exist in the role given: no teacher 999, Léa is no teacher, no guardian yet.
+    for (role, person) in [
+        (Role::Teacher, 999),
+        (Role::HeadTeacher, LEA),
+        (Role::Guardian, PROF),
+        (Role::Pupil, PROF),
+    ] {
+        let err = decide(&state, link("x", role, person)).unwrap_err();
+        assert!(
+            matches!(err, DomainError::Unknown { .. }),
+            "{role:?} {person}: {err}"
+        );
+    }
+    // An empty or over-long subject is refused before anything else.
+    assert!(matches!(
+        decide(&state, link(" ", Role::Admin, 1)).unwrap_err(),
+        DomainError::Invalid {
+            field: "subject",
+            ..
+        }
+    ));
+    assert!(matches!(
+        decide(&state, link(&"s".repeat(201), Role::Admin, 1)).unwrap_err(),
+        DomainError::Invalid {
+            field: "subject",
+            ..
+        }
+    ));
+    // Unlinking: once; then the subject may be linked again, to someone else.
+    run(&mut state, vec![unlink("prof-1")]).expect("linked");
+    let twice = decide(&state, unlink("prof-1")).unwrap_err();
+    assert!(
+        matches!(
+            twice,
+            DomainError::Unknown {
+                kind: "identity link",
+                ..
+            }
+        ),
+        "{twice}"
+    );
+    run(&mut state, vec![link("prof-1", Role::Pupil, TOM)]).expect("free again");
+    assert_eq!(
+        state
+            .identity_links
+            .get(&("https://ent.example".to_owned(), "prof-1".to_owned())),
+        Some(&(Role::Pupil, Uuid::from_u128(TOM)))
+    );
 }

@@ -102,6 +102,8 @@ events!(
     EnrolmentEnded = 1,
     GuardianLinked = 1,
     FrameworkDefined = 1,
+    IdentityLinked = 1,
+    IdentityUnlinked = 1,
     AssessmentScheduled = 1,
     GradeRecorded = 2,
     GradeCorrected = 1,
@@ -169,7 +171,9 @@ impl Event {
             | PupilTransferred(_)
             | EnrolmentEnded(_)
             | GuardianLinked(_)
-            | FrameworkDefined(_) => StreamName::school(school),
+            | FrameworkDefined(_)
+            | IdentityLinked(_)
+            | IdentityUnlinked(_) => StreamName::school(school),
             AssessmentScheduled(e) => StreamName::assessment(e.assessment_id),
             GradeRecorded(e) => StreamName::assessment(e.assessment_id),
             GradeCorrected(e) => StreamName::assessment(e.assessment_id),

@@ -5,6 +5,7 @@ use crate::identity::Sealed;
 use crate::ids::*;
 use crate::reference::{Component, PeriodKind, SubjectKind};
 use crate::values::Coefficient;
+use crate::Role;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -126,4 +127,28 @@ pub struct FrameworkDefined {
     pub components: Vec<Component>,
     /// Level labels, lowest first; levels are numbered from 1.
     pub levels: Vec<String>,
+}
+
+/// A person's account at the school's identity provider (OpenID Connect) is theirs in
+/// suivi: signing in there as `subject` opens a session as `person_id` with `role`.
+/// `subject` is the provider's `sub` claim or the claim the school chose; it is an
+/// identifier, never a name. Written by an administrator; a subject is linked once
+/// (unlink first to change it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentityLinked {
+    /// The provider's issuer URL, as its discovery document names it.
+    pub provider: String,
+    pub subject: String,
+    pub role: Role,
+    /// A teacher for the staff roles (an administrator may be anyone's id), a guardian
+    /// or a pupil.
+    pub person_id: uuid::Uuid,
+}
+
+/// The link of `subject` at `provider` is gone: that account opens nothing any more,
+/// and the sessions it opened end.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentityUnlinked {
+    pub provider: String,
+    pub subject: String,
 }

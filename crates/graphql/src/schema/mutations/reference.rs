@@ -139,6 +139,47 @@ pub struct DefineFrameworkInput {
 #[derive(Default)]
 pub struct ReferenceMutations;
 
+/// Who a linked account signs in as.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityRole {
+    Administrator,
+    /// Professeur principal.
+    HeadTeacher,
+    Teacher,
+    Guardian,
+    Pupil,
+}
+
+impl From<IdentityRole> for suivi_domain::Role {
+    fn from(role: IdentityRole) -> Self {
+        use suivi_domain::Role;
+        match role {
+            IdentityRole::Administrator => Role::Admin,
+            IdentityRole::HeadTeacher => Role::HeadTeacher,
+            IdentityRole::Teacher => Role::Teacher,
+            IdentityRole::Guardian => Role::Guardian,
+            IdentityRole::Pupil => Role::Pupil,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct LinkIdentityInput {
+    /// The identity provider's issuer URL (`--oidc-issuer`).
+    pub provider: String,
+    /// The account's `sub` claim, or the claim the school chose (`--oidc-claim`).
+    pub subject: String,
+    pub role: IdentityRole,
+    /// A teacher's id for the staff roles, a guardian's or a pupil's.
+    pub person_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct UnlinkIdentityInput {
+    pub provider: String,
+    pub subject: String,
+}
+
 #[Object]
 impl ReferenceMutations {
     /// Registers the school of the request's identity.
@@ -407,6 +448,42 @@ impl ReferenceMutations {
         )
         .await
         .map(|r| r.with_id(guardian_id))
+    }
+
+    /// Signing in at `provider` as `subject` opens a session as this person, with this
+    /// role. Administrators only; a subject is linked once (unlink it to change it).
+    async fn link_identity(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkIdentityInput,
+    ) -> Result<CommandResult> {
+        administrator(ctx)?;
+        text_within("provider", &input.provider, MAX_NAME_CHARS)?;
+        text_within("subject", &input.subject, MAX_NAME_CHARS)?;
+        let person_id: uuid::Uuid = parse_id("personId", &input.person_id)?;
+        let event = IdentityLinked {
+            provider: input.provider,
+            subject: input.subject,
+            role: input.role.into(),
+            person_id,
+        };
+        run(ctx, None, Command::LinkIdentity(event), None, vec![]).await
+    }
+
+    /// The account opens nothing any more; its sessions end at their next request.
+    async fn unlink_identity(
+        &self,
+        ctx: &Context<'_>,
+        input: UnlinkIdentityInput,
+    ) -> Result<CommandResult> {
+        administrator(ctx)?;
+        text_within("provider", &input.provider, MAX_NAME_CHARS)?;
+        text_within("subject", &input.subject, MAX_NAME_CHARS)?;
+        let event = IdentityUnlinked {
+            provider: input.provider,
+            subject: input.subject,
+        };
+        run(ctx, None, Command::UnlinkIdentity(event), None, vec![]).await
     }
 
     async fn define_framework(

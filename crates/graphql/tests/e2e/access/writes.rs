@@ -23,6 +23,8 @@ fn attempts(w: &World) -> Vec<Attempt> {
     let step = |p: &String| json!({"parcoursId": w.parcours[0], "pupilId": p, "stepId": w.step[0]});
     let open_class = json!({"yearId": s.year, "name": "2nde C"});
     let guardian = |p: &String| json!({"pupilId": p, "name": "X"});
+    let link = |subject: &str| json!({"provider": "https://ent.example", "subject": subject, "role": "TEACHER", "personId": w.french_teacher});
+    let unlink = |subject: &str| json!({"provider": "https://ent.example", "subject": subject});
     let nf = Some("NOT_FOUND");
     let fb = Some("FORBIDDEN");
     vec![
@@ -325,6 +327,15 @@ fn attempts(w: &World) -> Vec<Attempt> {
         ),
         ("admin", "recordAbsence", absence(&w.d), None),
         ("admin", "openClass", open_class, None),
+        // Who signs in as whom: administrators only.
+        ("teacher", "linkIdentity", link("ent-1"), fb),
+        ("pp", "linkIdentity", link("ent-1"), fb),
+        ("guardian", "linkIdentity", link("ent-1"), fb),
+        ("pupil", "linkIdentity", link("ent-1"), fb),
+        ("admin", "linkIdentity", link("ent-1"), None),
+        ("teacher", "unlinkIdentity", unlink("ent-1"), fb),
+        ("pp", "unlinkIdentity", unlink("ent-1"), fb),
+        ("admin", "unlinkIdentity", unlink("ent-1"), None),
     ]
 }
 
