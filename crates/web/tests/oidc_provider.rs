@@ -24,7 +24,10 @@ fn the_test_provider_passes_its_self_test() {
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "self-test failed:\n{stdout}\n{stderr}");
+    assert!(
+        run.status.success(),
+        "self-test failed:\n{stdout}\n{stderr}"
+    );
     // "oidc selftest: N checks passed", with every check of the script run.
     let passed: usize = stdout
         .lines()
