@@ -86,6 +86,24 @@ pub fn id_or_new<T: FromStr + From<uuid::Uuid>>(field: &str, id: Option<&ID>) ->
     Ok(parse_opt_id(field, id)?.unwrap_or_else(|| T::from(uuid::Uuid::now_v7())))
 }
 
+/// As `id_or_new`, for a mutation sent with an idempotency key: an id the client left out
+/// is derived from the key and `field` (a name-based UUID), so that a retry, answered
+/// from the log, names the entity the first request created rather than a new one.
+pub fn id_or_keyed<T: FromStr + From<uuid::Uuid>>(
+    field: &str,
+    id: Option<&ID>,
+    idempotency_key: Option<&ID>,
+) -> Result<T, Error> {
+    if let Some(id) = parse_opt_id(field, id)? {
+        return Ok(id);
+    }
+    let key = idempotency_key.and_then(|k| k.as_str().trim().parse::<uuid::Uuid>().ok());
+    Ok(T::from(match key {
+        Some(key) => uuid::Uuid::new_v5(&key, field.as_bytes()),
+        None => uuid::Uuid::now_v7(),
+    }))
+}
+
 /// A GraphQL `Int` narrowed to a smaller unsigned type, naming the field when out of range.
 pub fn narrow<T>(field: &str, value: i64, max: T) -> Result<T, Error>
 where

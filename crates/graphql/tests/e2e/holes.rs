@@ -2,8 +2,8 @@
 //! pupil's key, a colleague ending someone else's session, a teacher's time on task summing
 //! other subjects' quizzes, staff reach kept after a transfer, an idempotency key that
 //! answered another command with the first one's result, client clocks trusted for
-//! pupils' deposits and answers, lax JWT checks (nbf, padded role, iss/aud), and names of
-//! any length sealed into the log.
+//! pupils' deposits and answers, lax JWT checks (nbf, padded role, iss/aud), names of
+//! any length sealed into the log, and a retry naming an entity that was never created.
 
 use crate::access::world::{assert_refused, world};
 use crate::harness::{code, message, Server, SECRET};
@@ -1016,4 +1016,60 @@ async fn a_teacher_does_not_time_a_new_pupils_parcours_in_their_old_class() {
     assert_eq!(theirs["data"]["timeOnTask"]["totalMs"], 0, "{theirs}");
     assert!(!theirs.to_string().contains(&w.parcours[1]), "{theirs}");
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_names_what_the_first_request_created() {
+    let server = Server::start().await;
+    let s = seed::school(&server).await;
+    let admin = server.token(Role::Admin, suivi_graphql::identity::CONFIGURED_ADMIN);
+    let now = Utc::now();
+    // No `id` in the input: the server mints one. The retry, answered from the log, must
+    // name the same homework, one that exists.
+    let input = json!({"classId": s.class, "subjectId": s.maths, "title": "DM 4", "assignedOn": s.today, "dueAt": now + Duration::days(2)});
+    let key = id();
+    let first = mutate_keyed(&server, &admin, "assignHomework", input.clone(), &key).await;
+    let first = accepted(&first, "assignHomework");
+    let head = server.head().await;
+    let retry = mutate_keyed(&server, &admin, "assignHomework", input.clone(), &key).await;
+    let retry = accepted(&retry, "assignHomework");
+    assert_eq!(retry["id"], first["id"], "{first} then {retry}");
+    assert_eq!(server.head().await, head, "the retry wrote nothing");
+    let read = server
+        .gql_as(
+            &admin,
+            "query($id: ID!) { homework(id: $id) { id title } }",
+            json!({"id": first["id"]}),
+        )
+        .await;
+    assert_eq!(read["data"]["homework"]["title"], json!("DM 4"), "{read}");
+    // Another key is another homework, with another id.
+    let other = mutate_keyed(&server, &admin, "assignHomework", input, &id()).await;
+    let other = accepted(&other, "assignHomework");
+    assert_ne!(other["id"], first["id"]);
+    // The same for a quiz's questions and a parcours's steps, minted inside the input:
+    // the quiz published twice under one key has one set of question ids.
+    let quiz = json!({"classId": s.class, "subjectId": s.maths, "title": "QCM", "questions": [{"prompt": "1 + 1 ?", "choices": ["1", "2"], "correctChoice": 1}, {"prompt": "2 × 3 ?", "choices": ["5", "6"], "correctChoice": 1}]});
+    let key = id();
+    let first = accepted(
+        &mutate_keyed(&server, &admin, "publishQuiz", quiz.clone(), &key).await,
+        "publishQuiz",
+    );
+    let retry = accepted(
+        &mutate_keyed(&server, &admin, "publishQuiz", quiz, &key).await,
+        "publishQuiz",
+    );
+    assert_eq!(retry["id"], first["id"]);
+    let questions = server
+        .gql_as(
+            &admin,
+            "query($id: ID!) { quiz(id: $id) { questions { questionId } } }",
+            json!({"id": first["id"]}),
+        )
+        .await;
+    let ids = questions["data"]["quiz"]["questions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{questions}"));
+    assert_eq!(ids.len(), 2, "{questions}");
+    assert_ne!(ids[0], ids[1], "two questions, two ids");
 }

@@ -1,7 +1,7 @@
 //! Assessments and grades.
 
 use super::{run, Affected, CommandResult};
-use crate::errors::{bad_input, id_or_new, narrow, parse_hundredths, parse_id};
+use crate::errors::{bad_input, id_or_keyed, narrow, parse_hundredths, parse_id};
 use crate::schema::types::GradeMark;
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::NaiveDate;
@@ -90,7 +90,8 @@ impl GradeMutations {
         input: ScheduleAssessmentInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let assessment_id: AssessmentId = id_or_new("id", input.id.as_ref())?;
+        let assessment_id: AssessmentId =
+            id_or_keyed("id", input.id.as_ref(), idempotency_key.as_ref())?;
         let event = AssessmentScheduled {
             assessment_id,
             class_id: parse_id("classId", &input.class_id)?,

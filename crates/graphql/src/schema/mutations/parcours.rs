@@ -1,7 +1,7 @@
 //! Parcours, a pupil's progress through its steps, and class sessions.
 
 use super::{run, Affected, CommandResult};
-use crate::errors::{bad_input, id_or_new, parse_id, parse_opt_id};
+use crate::errors::{bad_input, id_or_keyed, parse_id, parse_opt_id};
 use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use suivi_domain::events::*;
@@ -87,8 +87,13 @@ pub struct EndSessionInput {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
-fn step(input: StepInput) -> Result<ParcoursStep> {
-    let step_id: StepId = id_or_new("step id", input.id.as_ref())?;
+/// Step `index` of a parcours published with `idempotency_key`.
+fn step(index: usize, input: StepInput, idempotency_key: Option<&ID>) -> Result<ParcoursStep> {
+    let step_id: StepId = id_or_keyed(
+        &format!("step id {index}"),
+        input.id.as_ref(),
+        idempotency_key,
+    )?;
     let kind = match (input.kind, &input.quiz_id, &input.homework_id) {
         (StepKindInput::Resource, None, None) => StepKind::Resource,
         (StepKindInput::Quiz, Some(quiz), None) => StepKind::Quiz {
@@ -127,7 +132,8 @@ impl ParcoursMutations {
         input: PublishParcoursInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let parcours_id: ParcoursId = id_or_new("id", input.id.as_ref())?;
+        let parcours_id: ParcoursId =
+            id_or_keyed("id", input.id.as_ref(), idempotency_key.as_ref())?;
         let event = ParcoursPublished {
             parcours_id,
             class_id: parse_id("classId", &input.class_id)?,
@@ -135,7 +141,8 @@ impl ParcoursMutations {
             steps: input
                 .steps
                 .into_iter()
-                .map(step)
+                .enumerate()
+                .map(|(i, s)| step(i, s, idempotency_key.as_ref()))
                 .collect::<Result<Vec<_>>>()?,
         };
         let class = Affected::Class(event.class_id);
@@ -231,7 +238,7 @@ impl ParcoursMutations {
         input: StartSessionInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let session_id: SessionId = id_or_new("id", input.id.as_ref())?;
+        let session_id: SessionId = id_or_keyed("id", input.id.as_ref(), idempotency_key.as_ref())?;
         let started_at = input.started_at.unwrap_or_else(Utc::now);
         let event = SessionStarted {
             session_id,

@@ -1,7 +1,7 @@
 //! QCM: publishing a quiz, and a pupil's attempts and answers.
 
 use super::{run, Affected, CommandResult};
-use crate::errors::{id_or_new, narrow, parse_id, parse_opt_id};
+use crate::errors::{id_or_keyed, narrow, parse_id, parse_opt_id};
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use suivi_domain::decide::{AnswerQuestion, StartAttempt, SubmitAttempt};
@@ -68,13 +68,18 @@ impl QcmMutations {
         input: PublishQuizInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let quiz_id: QuizId = id_or_new("id", input.id.as_ref())?;
+        let quiz_id: QuizId = id_or_keyed("id", input.id.as_ref(), idempotency_key.as_ref())?;
         let questions = input
             .questions
             .into_iter()
-            .map(|q| {
+            .enumerate()
+            .map(|(i, q)| {
                 Ok(QuizQuestion {
-                    question_id: id_or_new("question id", q.id.as_ref())?,
+                    question_id: id_or_keyed(
+                        &format!("question id {i}"),
+                        q.id.as_ref(),
+                        idempotency_key.as_ref(),
+                    )?,
                     prompt: q.prompt,
                     choices: q.choices,
                     correct_choice: narrow("correctChoice", q.correct_choice, u16::MAX)?,
@@ -105,7 +110,11 @@ impl QcmMutations {
         input: StartAttemptInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let attempt_id: AttemptId = id_or_new("attemptId", input.attempt_id.as_ref())?;
+        let attempt_id: AttemptId = id_or_keyed(
+            "attemptId",
+            input.attempt_id.as_ref(),
+            idempotency_key.as_ref(),
+        )?;
         let started_at = input.started_at.unwrap_or_else(Utc::now);
         let session_id: Option<SessionId> = parse_opt_id("sessionId", input.session_id.as_ref())?;
         let command = StartAttempt {

@@ -1,7 +1,7 @@
 //! Absences, lateness and homework.
 
 use super::{run, Affected, CommandResult};
-use crate::errors::{id_or_new, narrow, parse_id};
+use crate::errors::{id_or_keyed, narrow, parse_id};
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use suivi_domain::events::*;
@@ -68,7 +68,8 @@ impl SchoolWorkMutations {
         input: RecordAbsenceInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let absence_id: AttendanceId = id_or_new("id", input.id.as_ref())?;
+        let absence_id: AttendanceId =
+            id_or_keyed("id", input.id.as_ref(), idempotency_key.as_ref())?;
         let event = AbsenceRecorded {
             absence_id,
             pupil_id: parse_id("pupilId", &input.pupil_id)?,
@@ -95,7 +96,8 @@ impl SchoolWorkMutations {
         input: RecordLatenessInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let lateness_id: AttendanceId = id_or_new("id", input.id.as_ref())?;
+        let lateness_id: AttendanceId =
+            id_or_keyed("id", input.id.as_ref(), idempotency_key.as_ref())?;
         let event = LatenessRecorded {
             lateness_id,
             pupil_id: parse_id("pupilId", &input.pupil_id)?,
@@ -142,7 +144,8 @@ impl SchoolWorkMutations {
         input: AssignHomeworkInput,
         idempotency_key: Option<ID>,
     ) -> Result<CommandResult> {
-        let homework_id: HomeworkId = id_or_new("id", input.id.as_ref())?;
+        let homework_id: HomeworkId =
+            id_or_keyed("id", input.id.as_ref(), idempotency_key.as_ref())?;
         let event = HomeworkAssigned {
             homework_id,
             class_id: parse_id("classId", &input.class_id)?,
