@@ -519,7 +519,7 @@ fn main() {
         }
         let before = tile(&last_board, pupil);
         let sent = Instant::now();
-        let answer = if round % 2 == 0 {
+        let answer = if round.is_multiple_of(2) {
             graphql(
                 &addr,
                 &pupil_token,

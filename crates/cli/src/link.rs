@@ -1,8 +1,8 @@
 //! `suivi link --store URL --provider ISSUER FILE`: who signs in as whom, from a CSV
 //! with the columns `subject,role,external_id` (a header line; `,` or `;`).
 //!
-//! - `subject`: the account's identifier at the identity provider (its `sub` claim, or
-//!   the claim the school chose with `--oidc-claim`);
+//! - `subject`: the account's identifier at the identity provider (its `sub` claim),
+//!   matched exactly;
 //! - `role`: `administrator`, `professeur_principal`, `teacher`, `guardian` or `pupil`
 //!   (as in tokens);
 //! - `external_id`: for a pupil, the external id of the rosters (SIECLE); for a teacher,
@@ -12,7 +12,8 @@
 //! All or nothing: every line is resolved and checked by the domain rules first; one bad
 //! line and nothing is written, each bad line named. A line already linked to the same
 //! person is left as it is (a second run writes nothing); a subject linked to someone
-//! else must be unlinked first (`unlinkIdentity`).
+//! else must be unlinked first (`unlinkIdentity`); a subject twice in one file is an
+//! error; an erased pupil (no data key) cannot be linked.
 
 use crate::import::{derived_id, read_table, LineError};
 use chrono::Utc;
@@ -61,8 +62,19 @@ pub async fn link(
         .with_state(school, |state| {
             let mut state = state.clone();
             let mut commands = Vec::new();
+            let mut seen: std::collections::HashMap<String, usize> = Default::default();
             for (line, row) in &table.rows {
                 let cell = |i: usize| row.get(i).map(String::as_str).unwrap_or("");
+                if let Some(first) = seen.insert(cell(subject_at).to_owned(), *line) {
+                    report.errors.push(LineError {
+                        line: *line,
+                        reason: format!(
+                            "subject {:?} is already on line {first} of this file",
+                            cell(subject_at)
+                        ),
+                    });
+                    continue;
+                }
                 let outcome = line_command(
                     &state,
                     school,
@@ -78,7 +90,7 @@ pub async fn link(
                             for event in &events {
                                 state.evolve(event);
                             }
-                            commands.push(command);
+                            commands.push((*line, command));
                         }
                         Err(e) => report.errors.push(LineError {
                             line: *line,
@@ -94,6 +106,23 @@ pub async fn link(
             commands
         })
         .await?;
+    // An erased pupil keeps their place in the log but has no key: nobody is linked to them.
+    for (line, command) in &plan {
+        if let Command::LinkIdentity(e) = command {
+            if e.role == Role::Pupil
+                && gateway
+                    .store()
+                    .get_key(PupilId(e.person_id))
+                    .await?
+                    .is_none()
+            {
+                report.errors.push(LineError {
+                    line: *line,
+                    reason: format!("pupil {} has no data key (erased)", e.person_id),
+                });
+            }
+        }
+    }
     if !report.errors.is_empty() || plan.is_empty() {
         return Ok(report);
     }
@@ -105,10 +134,14 @@ pub async fn link(
         causation_id: None,
     };
     report.linked = plan.len();
+    let lines: Vec<usize> = plan.iter().map(|(line, _)| *line).collect();
     gateway
-        .execute_batch(plan.into_iter().map(|c| (meta.clone(), c)).collect())
+        .execute_batch(plan.into_iter().map(|(_, c)| (meta.clone(), c)).collect())
         .await
-        .map_err(|e| anyhow::anyhow!("line {}: {}", e.index + 1, e.error))?;
+        .map_err(|e| {
+            let line = lines.get(e.index).copied().unwrap_or_default();
+            anyhow::anyhow!("line {line}: {}", e.error)
+        })?;
     Ok(report)
 }
 

@@ -228,7 +228,7 @@ struct LinkArgs {
     /// Store URL: sqlite:PATH, postgres://user@host/db or memory:.
     #[arg(long, env = "SUIVI_STORE", default_value = "sqlite:suivi.db")]
     store: String,
-    /// The identity provider's issuer URL (as `serve --oidc-issuer`).
+    /// The identity provider's issuer URL, as its discovery document names it.
     #[arg(long, env = "SUIVI_OIDC_ISSUER")]
     provider: String,
     /// The school, when the store holds several.

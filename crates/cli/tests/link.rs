@@ -57,11 +57,11 @@ async fn accounts_are_linked_to_pupils_by_external_id_and_to_teachers_by_sts_id(
     let after = models(&store).await;
     let reference = after.reference();
     let eleve = reference
-        .identity_link(ENT, "ent-eleve-1001")
+        .identity_link(school, ENT, "ent-eleve-1001")
         .expect("the pupil's account");
     assert_eq!((eleve.role, eleve.person_id), (Role::Pupil, pupil.0));
     let prof = reference
-        .identity_link(ENT, "ent-prof-5001")
+        .identity_link(school, ENT, "ent-prof-5001")
         .expect("the teacher's account");
     assert_eq!(prof.role, Role::HeadTeacher);
     // STSWeb's individual 5001 is Marie DUPONT (fixtures/formats/STS_EMP_0691234X_2025.xml).
@@ -75,8 +75,9 @@ async fn accounts_are_linked_to_pupils_by_external_id_and_to_teachers_by_sts_id(
     );
     // Another provider's account of the same subject is another account.
     assert!(reference
-        .identity_link("https://other.example", "ent-eleve-1001")
+        .identity_link(school, "https://other.example", "ent-eleve-1001")
         .is_none());
+    assert_eq!(reference.identity_links_of(ENT, "ent-eleve-1001").len(), 1);
 
     // The same file again: nothing written.
     let head = store.head().await.expect("head");
@@ -91,7 +92,7 @@ async fn one_bad_line_and_nothing_is_linked() {
     let school = models(&store).await.reference().schools()[0].school_id;
     let head = store.head().await.expect("head");
     // Line 2 is good; 3: unknown external id; 4: unknown role; 5: a guardian by a
-    // roster id; 6: the subject of line 2 for someone else.
+    // roster id; 6: the subject of line 2 again.
     let csv = "subject;role;external_id\n\
                ent-a;pupil;1001\n\
                ent-b;pupil;9999\n\
@@ -110,7 +111,7 @@ async fn one_bad_line_and_nothing_is_linked() {
         report.errors[0]
     );
     assert!(
-        report.errors[3].reason.contains("already linked"),
+        report.errors[3].reason.contains("already on line 2"),
         "{}",
         report.errors[3]
     );

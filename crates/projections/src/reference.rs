@@ -143,8 +143,9 @@ pub struct Reference {
     pupils: Map<PupilId, Arc<PupilInfo>>,
     guardians: Map<GuardianId, Vec<PupilId>>,
     frameworks: Map<FrameworkId, FrameworkInfo>,
-    /// (provider, subject) → who that account is in suivi.
-    identity_links: Map<(String, String), IdentityLink>,
+    /// (school, provider, subject) → who that account is in that school: a région's
+    /// provider serves several schools, and one person may be linked in each.
+    identity_links: Map<(SchoolId, String, String), IdentityLink>,
 }
 
 /// Who an identity provider's account is in suivi (`IdentityLinked`).
@@ -244,15 +245,28 @@ impl Reference {
         )
     }
 
-    /// Who the account `subject` at `provider` is, if an administrator linked it.
-    pub fn identity_link(&self, provider: &str, subject: &str) -> Option<&IdentityLink> {
+    /// Who the account `subject` at `provider` is in `school`, if its administrator
+    /// linked it.
+    pub fn identity_link(
+        &self,
+        school: SchoolId,
+        provider: &str,
+        subject: &str,
+    ) -> Option<&IdentityLink> {
         self.identity_links
-            .get(&(provider.to_owned(), subject.to_owned()))
+            .get(&(school, provider.to_owned(), subject.to_owned()))
     }
 
-    /// Every link, by provider and subject.
-    pub fn identity_links(&self) -> impl Iterator<Item = (&(String, String), &IdentityLink)> {
-        self.identity_links.iter()
+    /// Who the account is in each school that linked it.
+    pub fn identity_links_of(&self, provider: &str, subject: &str) -> Vec<&IdentityLink> {
+        let mut links: Vec<&IdentityLink> = self
+            .identity_links
+            .iter()
+            .filter(|((_, p, s), _)| p == provider && s == subject)
+            .map(|(_, link)| link)
+            .collect();
+        links.sort_by_key(|l| l.school_id);
+        links
     }
 
     pub fn teacher(&self, id: TeacherId) -> Option<&TeacherInfo> {
@@ -493,7 +507,7 @@ impl Reference {
             }
             E::IdentityLinked(e) => {
                 self.identity_links.insert(
-                    (e.provider.clone(), e.subject.clone()),
+                    (school_id, e.provider.clone(), e.subject.clone()),
                     IdentityLink {
                         school_id,
                         role: e.role,
@@ -503,7 +517,7 @@ impl Reference {
             }
             E::IdentityUnlinked(e) => {
                 self.identity_links
-                    .remove(&(e.provider.clone(), e.subject.clone()));
+                    .remove(&(school_id, e.provider.clone(), e.subject.clone()));
             }
             E::FrameworkDefined(e) => {
                 self.frameworks.insert(
@@ -535,5 +549,54 @@ impl Reference {
                 class.members.push(pupil);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use suivi_domain::events::{IdentityLinked, IdentityUnlinked};
+    use suivi_domain::Role;
+
+    const ENT: &str = "https://ent.region.example";
+
+    fn linked(person: u128) -> Event {
+        Event::IdentityLinked(IdentityLinked {
+            provider: ENT.into(),
+            subject: "prof-1".into(),
+            role: Role::Teacher,
+            person_id: uuid::Uuid::from_u128(person),
+        })
+    }
+
+    #[test]
+    fn one_account_is_linked_in_each_school_apart() {
+        // A région's provider serves two schools; the same teacher works in both.
+        let (a, b) = (
+            SchoolId(uuid::Uuid::from_u128(1)),
+            SchoolId(uuid::Uuid::from_u128(2)),
+        );
+        let mut reference = Reference::default();
+        assert!(reference.apply(a, &linked(10)));
+        assert!(reference.apply(b, &linked(20)));
+        let person = |school| {
+            reference
+                .identity_link(school, ENT, "prof-1")
+                .map(|l| l.person_id.as_u128())
+        };
+        assert_eq!((person(a), person(b)), (Some(10), Some(20)));
+        assert_eq!(reference.identity_links_of(ENT, "prof-1").len(), 2);
+        // School b unlinking its teacher leaves school a's link alone.
+        let unlinked = Event::IdentityUnlinked(IdentityUnlinked {
+            provider: ENT.into(),
+            subject: "prof-1".into(),
+        });
+        assert!(reference.apply(b, &unlinked));
+        let person = |school| {
+            reference
+                .identity_link(school, ENT, "prof-1")
+                .map(|l| l.person_id.as_u128())
+        };
+        assert_eq!((person(a), person(b)), (Some(10), None));
     }
 }

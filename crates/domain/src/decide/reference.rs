@@ -290,15 +290,30 @@ fn guardian(state: &SchoolState, e: &GuardianLinked) -> Result<(), DomainError> 
     Ok(())
 }
 
-/// Provider and subject: not blank, at most 200 characters (an issuer URL, an opaque id).
+/// Provider and subject: not blank, no surrounding spaces (an account is matched
+/// exactly at sign-in, so `"prof-1 "` would never match), at most 200 characters; the
+/// provider an http(s) URL, as an issuer is.
 fn account(provider: &str, subject: &str) -> Result<(), DomainError> {
     for (field, text) in [("provider", provider), ("subject", subject)] {
         if text.trim().is_empty() {
             return Err(DomainError::invalid(field, "must not be empty"));
         }
+        if text.trim() != text {
+            return Err(DomainError::invalid(
+                field,
+                "has spaces before or after it; an account is matched exactly",
+            ));
+        }
         if text.chars().count() > 200 {
             return Err(DomainError::invalid(field, "is longer than 200 characters"));
         }
+    }
+    let scheme_ok = provider.starts_with("https://") || provider.starts_with("http://");
+    if !scheme_ok || provider.contains(char::is_whitespace) {
+        return Err(DomainError::invalid(
+            "provider",
+            "must be the identity provider's issuer URL (https://…)",
+        ));
     }
     Ok(())
 }
@@ -313,8 +328,20 @@ fn link_identity(state: &SchoolState, e: &IdentityLinked) -> Result<(), DomainEr
         ));
     }
     match e.role {
-        // An administrator need not teach: their id is the one their sessions carry.
-        Role::Admin => Ok(()),
+        // An administrator need not teach: their id is the one their sessions carry, but
+        // never a pupil's or a guardian's, nor the nil id.
+        Role::Admin => {
+            let pupil_or_guardian = state.pupils.contains_key(&PupilId(e.person_id))
+                || state.guardians.iter().any(|(g, _)| g.0 == e.person_id);
+            if e.person_id.is_nil() || pupil_or_guardian {
+                Err(DomainError::invalid(
+                    "person_id",
+                    "an administrator's id must be their own, not a pupil's or a guardian's",
+                ))
+            } else {
+                Ok(())
+            }
+        }
         Role::HeadTeacher | Role::Teacher => {
             if state.teachers.contains(&TeacherId(e.person_id)) {
                 Ok(())

@@ -825,6 +825,40 @@ fn an_account_is_linked_to_a_known_person_once_and_unlinked_once() {
             "{role:?} {person}: {err}"
         );
     }
+    // An administrator's link cannot carry a pupil's id, nor the nil id.
+    for person in [LEA, 0] {
+        let err = decide(&state, link("admin-1", Role::Admin, person)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DomainError::Invalid {
+                    field: "person_id",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+    assert!(decide(&state, link("admin-1", Role::Admin, 999)).is_ok());
+    // A provider that is no URL, a subject with a trailing space: refused.
+    let mut odd = link("prof-2", Role::Teacher, PROF);
+    if let Command::LinkIdentity(e) = &mut odd {
+        e.provider = "ent.example".into();
+    }
+    assert!(matches!(
+        decide(&state, odd).unwrap_err(),
+        DomainError::Invalid {
+            field: "provider",
+            ..
+        }
+    ));
+    assert!(matches!(
+        decide(&state, link("prof-2 ", Role::Teacher, PROF)).unwrap_err(),
+        DomainError::Invalid {
+            field: "subject",
+            ..
+        }
+    ));
     // An empty or over-long subject is refused before anything else.
     assert!(matches!(
         decide(&state, link(" ", Role::Admin, 1)).unwrap_err(),

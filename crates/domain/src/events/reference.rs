@@ -130,10 +130,10 @@ pub struct FrameworkDefined {
 }
 
 /// A person's account at the school's identity provider (OpenID Connect) is theirs in
-/// suivi: signing in there as `subject` opens a session as `person_id` with `role`.
-/// `subject` is the provider's `sub` claim or the claim the school chose; it is an
-/// identifier, never a name. Written by an administrator; a subject is linked once
-/// (unlink first to change it).
+/// suivi: signing in there as `subject` is to be `person_id` with `role` (the sign-in
+/// itself is issue 15's next part). `subject` is the provider's `sub` claim, an opaque
+/// identifier, never a name. Written by an administrator; a subject is linked once in a
+/// school (unlink first to change it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IdentityLinked {
     /// The provider's issuer URL, as its discovery document names it.
@@ -145,8 +145,7 @@ pub struct IdentityLinked {
     pub person_id: uuid::Uuid,
 }
 
-/// The link of `subject` at `provider` is gone: that account opens nothing any more,
-/// and the sessions it opened end.
+/// The link of `subject` at `provider` is gone: that account is no longer anyone's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IdentityUnlinked {
     pub provider: String,

