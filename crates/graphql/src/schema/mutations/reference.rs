@@ -450,8 +450,9 @@ impl ReferenceMutations {
         .map(|r| r.with_id(guardian_id))
     }
 
-    /// Signing in at `provider` as `subject` opens a session as this person, with this
-    /// role. Administrators only; a subject is linked once (unlink it to change it).
+    /// The account `subject` at `provider` is this person, with this role (what the
+    /// OpenID Connect sign-in will read). Administrators only; a subject is linked once
+    /// in a school (unlink it to change it).
     async fn link_identity(
         &self,
         ctx: &Context<'_>,
