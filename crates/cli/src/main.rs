@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use suivi_cli::import::{ImportOptions, Importer};
 use suivi_cli::{demo, export, fixtures, migrate, progress};
@@ -696,6 +696,18 @@ async fn restore_files(gateway: &Gateway, files: &[PathBuf]) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+/// `FILE: N bad line(s), OUTCOME:` and each bad line, on stderr.
+fn bad_lines(path: &Path, errors: &[suivi_cli::import::LineError], outcome: &str) {
+    eprintln!(
+        "{}: {} bad line(s), {outcome}:",
+        path.display(),
+        errors.len()
+    );
+    for e in errors {
+        eprintln!("  {e}");
+    }
+}
+
 async fn link(args: LinkArgs) -> anyhow::Result<ExitCode> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
@@ -715,14 +727,7 @@ async fn link(args: LinkArgs) -> anyhow::Result<ExitCode> {
         .context("reading the log into the write model")?;
     let report = suivi_cli::link::link(&gateway, school, &args.provider, &bytes).await?;
     if !report.errors.is_empty() {
-        eprintln!(
-            "{}: {} bad line(s), nothing linked:",
-            args.file.display(),
-            report.errors.len()
-        );
-        for e in &report.errors {
-            eprintln!("  {e}");
-        }
+        bad_lines(&args.file, &report.errors, "nothing linked");
         return Ok(ExitCode::FAILURE);
     }
     println!(
@@ -757,14 +762,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let report = suivi_cli::import::load_keys(store.as_ref(), &bytes).await?;
         if !report.errors.is_empty() {
-            eprintln!(
-                "{}: {} bad line(s), no key loaded:",
-                path.display(),
-                report.errors.len()
-            );
-            for e in &report.errors {
-                eprintln!("  {e}");
-            }
+            bad_lines(path, &report.errors, "no key loaded");
             return Ok(ExitCode::FAILURE);
         }
         println!(

@@ -223,24 +223,59 @@ impl ReadModels {
     /// A pupil's homework in every class they have been in, by due time: those they were
     /// expected to hand in, and those they deposited.
     pub fn pupil_homework(&self, pupil: PupilId, now: DateTime<Utc>) -> Vec<PupilHomeworkLine> {
+        let mut lines = Vec::new();
+        self.each_pupil_homework(pupil, now, |_| true, |line| lines.push(line));
+        lines.sort_by_key(|l| (l.due_at, l.homework_id));
+        lines
+    }
+
+    /// Counts of a pupil's homework due within a period, by status: the lines of
+    /// `pupil_homework` due in the period (the conseil board asks this of every pupil of
+    /// a class, twice with the risk indicator: only that period's homework is looked at).
+    pub fn pupil_homework_summary(
+        &self,
+        pupil: PupilId,
+        period: PeriodId,
+        now: DateTime<Utc>,
+    ) -> HomeworkSummary {
+        let mut summary = HomeworkSummary::default();
+        let Some(p) = self.reference.period(period) else {
+            return summary;
+        };
+        self.each_pupil_homework(
+            pupil,
+            now,
+            |due_at| p.contains(due_at.date_naive()),
+            |line| summary.add(&line.status),
+        );
+        summary
+    }
+
+    /// Each homework line of `pupil` whose due time `due` keeps, in no order.
+    fn each_pupil_homework(
+        &self,
+        pupil: PupilId,
+        now: DateTime<Utc>,
+        due: impl Fn(DateTime<Utc>) -> bool,
+        mut line: impl FnMut(PupilHomeworkLine),
+    ) {
         let Some(info) = self.reference.pupil(pupil) else {
-            return Vec::new();
+            return;
         };
         let mut classes: Vec<ClassId> = info.enrolments.iter().map(|e| e.class_id).collect();
         classes.sort();
         classes.dedup();
-        let mut lines = Vec::new();
         for class in classes {
             let Some(model) = self.class_model(class) else {
                 continue;
             };
-            for hw in model.homework.values() {
+            for hw in model.homework.values().filter(|hw| due(hw.due_at)) {
                 let deposit = hw.deposits.iter().find(|d| d.pupil_id == pupil);
                 let day = now.min(hw.due_at).date_naive();
                 if deposit.is_none() && !info.in_class_on(class, day) {
                     continue;
                 }
-                lines.push(PupilHomeworkLine {
+                line(PupilHomeworkLine {
                     homework_id: hw.homework_id,
                     class_id: class,
                     subject_id: hw.subject_id,
@@ -249,47 +284,5 @@ impl ReadModels {
                 });
             }
         }
-        lines.sort_by_key(|l| (l.due_at, l.homework_id));
-        lines
-    }
-
-    /// Counts of a pupil's homework due within a period, by status: the lines of
-    /// `pupil_homework` due in the period, counted without building them (the conseil
-    /// board asks this of every pupil of a class, twice with the risk indicator).
-    pub fn pupil_homework_summary(
-        &self,
-        pupil: PupilId,
-        period: PeriodId,
-        now: DateTime<Utc>,
-    ) -> HomeworkSummary {
-        let mut summary = HomeworkSummary::default();
-        let (Some(p), Some(info)) = (self.reference.period(period), self.reference.pupil(pupil))
-        else {
-            return summary;
-        };
-        let mut classes: Vec<ClassId> = info.enrolments.iter().map(|e| e.class_id).collect();
-        classes.sort();
-        classes.dedup();
-        for class in classes {
-            let Some(model) = self.class_model(class) else {
-                continue;
-            };
-            for hw in model.homework.values() {
-                if !p.contains(hw.due_at.date_naive()) {
-                    continue;
-                }
-                let deposit = hw.deposits.iter().find(|d| d.pupil_id == pupil);
-                let day = now.min(hw.due_at).date_naive();
-                if deposit.is_none() && !info.in_class_on(class, day) {
-                    continue;
-                }
-                summary.add(&HomeworkStatus::of(
-                    hw.due_at,
-                    deposit.map(|d| d.first_at),
-                    now,
-                ));
-            }
-        }
-        summary
     }
 }

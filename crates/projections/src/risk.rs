@@ -231,7 +231,6 @@ pub fn assess(input: &RiskInput) -> Risk {
 /// The class-wide part of the risk indicator's inputs (see `ReadModels::risk_basis`).
 #[derive(Debug)]
 pub struct RiskBasis {
-    class: ClassId,
     period: PeriodId,
     ends_on: chrono::NaiveDate,
     report: std::sync::Arc<crate::grades::ClassReport>,
@@ -291,7 +290,6 @@ impl ReadModels {
             .map(|m| attempts.get(m).copied().unwrap_or(0))
             .collect();
         Some(RiskBasis {
-            class,
             period,
             ends_on: info.ends_on,
             report: self.class_report_shared(class, period),
@@ -360,7 +358,6 @@ impl ReadModels {
 
     /// `risk` for a pupil of the class and period of `basis`.
     pub fn risk_in(&self, basis: &RiskBasis, pupil: PupilId, now: DateTime<Utc>) -> Option<Risk> {
-        debug_assert!(self.reference.class(basis.class).is_some());
         if self.is_family_view() {
             return None;
         }

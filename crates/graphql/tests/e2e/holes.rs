@@ -42,6 +42,17 @@ async fn mutate_keyed(server: &Server, token: &str, name: &str, input: Value, ke
         .await
 }
 
+/// Erases pupil `pupil` (as the administrator): their key is destroyed.
+async fn erase(server: &Server, pupil: &str) {
+    let erased = server
+        .ok(
+            "mutation($p: ID!) { erasePupil(pupilId: $p) { keyDestroyed } }",
+            json!({"p": pupil}),
+        )
+        .await;
+    assert_eq!(erased["erasePupil"]["keyDestroyed"], true, "{erased}");
+}
+
 /// The mutation's result, which must have no error.
 fn accepted(answer: &Value, name: &str) -> Value {
     assert!(answer.get("errors").is_none(), "{name}: {answer}");
@@ -152,13 +163,7 @@ async fn a_refused_registration_neither_replaces_nor_revives_a_key() {
 
     // An erased pupil stays erased: a refused registration under their id brings no key
     // back, so nothing new can be sealed for them.
-    let erased = server
-        .ok(
-            "mutation($p: ID!) { erasePupil(pupilId: $p) { keyDestroyed } }",
-            json!({"p": b}),
-        )
-        .await;
-    assert_eq!(erased["erasePupil"]["keyDestroyed"], true, "{erased}");
+    erase(&server, b).await;
     assert_eq!(server.head().await, head, "an erasure appends nothing");
     assert_eq!(key_bytes(&server, pb).await, None);
     let revive = mutate(
@@ -1082,13 +1087,7 @@ async fn nobody_is_linked_to_an_erased_pupil() {
         &mutate(&server, &admin, "linkIdentity", link(a, "eleve-a")).await,
         "linkIdentity",
     );
-    let erased = server
-        .ok(
-            "mutation($p: ID!) { erasePupil(pupilId: $p) { keyDestroyed } }",
-            json!({"p": b}),
-        )
-        .await;
-    assert_eq!(erased["erasePupil"]["keyDestroyed"], true, "{erased}");
+    erase(&server, b).await;
     let head = server.head().await;
     let refused = mutate(&server, &admin, "linkIdentity", link(b, "eleve-b")).await;
     assert_eq!(code(&refused), "NOT_FOUND", "{refused}");

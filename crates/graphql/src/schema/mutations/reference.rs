@@ -139,6 +139,22 @@ pub struct DefineFrameworkInput {
 #[derive(Default)]
 pub struct ReferenceMutations;
 
+/// Pupil `pupil`'s data key: NOT_FOUND for an unknown or erased pupil.
+async fn pupil_key(ctx: &Context<'_>, pupil: PupilId) -> Result<suivi_domain::identity::PupilKey> {
+    services(ctx)?
+        .gateway
+        .store()
+        .get_key(pupil)
+        .await
+        .map_err(|e| errors::command(e.into()))?
+        .ok_or_else(|| {
+            coded(
+                NOT_FOUND,
+                format!("pupil {pupil} has no data key: unknown or erased pupil"),
+            )
+        })
+}
+
 /// Who a linked account signs in as.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityRole {
@@ -413,19 +429,7 @@ impl ReferenceMutations {
                 text_within(field, value, MAX_NAME_CHARS)?;
             }
         }
-        let services = services(ctx)?;
-        let key = services
-            .gateway
-            .store()
-            .get_key(pupil_id)
-            .await
-            .map_err(|e| errors::command(e.into()))?
-            .ok_or_else(|| {
-                coded(
-                    NOT_FOUND,
-                    format!("pupil {pupil_id} has no data key: unknown or erased pupil"),
-                )
-            })?;
+        let key = pupil_key(ctx, pupil_id).await?;
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let contact = GuardianContact {
@@ -462,20 +466,9 @@ impl ReferenceMutations {
         text_within("provider", &input.provider, MAX_NAME_CHARS)?;
         text_within("subject", &input.subject, MAX_NAME_CHARS)?;
         let person_id: uuid::Uuid = parse_id("personId", &input.person_id)?;
-        // An erased pupil is known to the log but has no key: nobody signs in as them.
+        // An erased pupil is known to the log but has no key: nobody is linked to them.
         if input.role == IdentityRole::Pupil {
-            let key = services(ctx)?
-                .gateway
-                .store()
-                .get_key(PupilId(person_id))
-                .await
-                .map_err(|e| errors::command(e.into()))?;
-            if key.is_none() {
-                return Err(coded(
-                    NOT_FOUND,
-                    format!("pupil {person_id} has no data key: unknown or erased pupil"),
-                ));
-            }
+            pupil_key(ctx, PupilId(person_id)).await?;
         }
         let event = IdentityLinked {
             provider: input.provider,
