@@ -199,7 +199,7 @@ async fn migrate_creates_the_schema_once_and_refuses_a_newer_one() {
     let first = run(store(&schema.url)).await;
     assert!(first.ok(), "{}", first.stderr);
     assert!(
-        first.stdout.contains("applied migration(s) [1, 2]"),
+        first.stdout.contains("applied migration(s) [1, 2, 3]"),
         "{}",
         first.stdout
     );
@@ -211,7 +211,7 @@ async fn migrate_creates_the_schema_once_and_refuses_a_newer_one() {
     let second = run(store(&schema.url)).await;
     assert!(second.ok(), "{}", second.stderr);
     assert!(
-        second.stdout.contains("already at version 2"),
+        second.stdout.contains("already at version 3"),
         "{}",
         second.stdout
     );

@@ -4,6 +4,7 @@
 //! default, one file, group commit), `postgres` (several servers on one database) and
 //! `kurrentdb` (cargo feature). Every adapter passes the same contract suite
 //! (`contract`). Subscriptions are written once, on top of the port (`subscription`).
+//! Beside the log: the pages' sign-in sessions (`sessions`).
 
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -12,6 +13,7 @@ pub mod kurrentdb;
 pub mod memory;
 pub mod postgres;
 mod rules;
+pub mod sessions;
 pub mod sqlite;
 mod subscription;
 mod url;

@@ -129,7 +129,7 @@ async fn a_schema_newer_than_this_binary_is_refused() {
     let name = format!("suivi_test_{}", uuid::Uuid::now_v7().simple());
     let url = format!("{}?schema={name}", base_url());
     let _guard = Schema { name: name.clone() };
-    assert_eq!(PostgresStore::migrate(&url).await.unwrap(), vec![1, 2]);
+    assert_eq!(PostgresStore::migrate(&url).await.unwrap(), vec![1, 2, 3]);
     assert_eq!(
         PostgresStore::migrate(&url).await.unwrap(),
         Vec::<i32>::new()

@@ -61,6 +61,31 @@ CREATE TABLE access_journal (
 CREATE INDEX access_journal_pupil ON access_journal (pupil_id, at);
 "#,
     },
+    Migration {
+        version: 3,
+        name: "sign-in sessions",
+        sql: r#"
+-- The pages' sessions, shared by every server (see suivi_store::sessions). `id` is the
+-- SHA-256 of the session id the cookie carries.
+CREATE TABLE web_sessions (
+    id         TEXT PRIMARY KEY,
+    data       TEXT NOT NULL,
+    csrf       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    last_seen  TIMESTAMPTZ NOT NULL,
+    ends_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE sign_in_flows (
+    id      TEXT PRIMARY KEY,
+    data    TEXT NOT NULL,
+    ends_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE session_key (
+    id  SMALLINT PRIMARY KEY CHECK (id = 1),
+    key BYTEA NOT NULL
+);
+"#,
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {
