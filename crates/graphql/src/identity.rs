@@ -96,40 +96,51 @@ impl Identity {
 pub enum IdentitySource {
     /// Every request acts as this identity (the in-process `query` command, tests).
     Fixed(Identity),
-    /// Every request carries a bearer token for this school, checked with this key.
+    /// Every request carries a bearer token for this school, checked with this key — or,
+    /// when the school's OpenID provider is configured, one of its access tokens.
     Jwt {
         verifier: JwtVerifier,
         school: SchoolId,
+        provider: Option<Arc<crate::oidc::ApiTokens>>,
     },
 }
 
 impl IdentitySource {
     /// The identity of an HTTP request or WebSocket upgrade, from its `Authorization`
     /// header.
-    pub fn identify(&self, parts: &Parts) -> Result<Identity, IdentityRejection> {
+    pub async fn identify(&self, parts: &Parts) -> Result<Identity, IdentityRejection> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or(""));
-        self.identify_header(header)
+        self.identify_header(header).await
     }
 
     /// The identity an `Authorization` value (`Bearer <token>`) stands for. The one place
     /// a token becomes an identity: HTTP, the WebSocket upgrade and the WebSocket
     /// `connection_init` payload all come here.
-    pub fn identify_header(&self, header: Option<&str>) -> Result<Identity, IdentityRejection> {
-        self.identify_bearer(header).map(|(identity, _)| identity)
+    pub async fn identify_header(
+        &self,
+        header: Option<&str>,
+    ) -> Result<Identity, IdentityRejection> {
+        self.identify_bearer(header)
+            .await
+            .map(|(identity, _)| identity)
     }
 
     /// As `identify_header`, with the instant the token expires (a fixed identity never
     /// does): an open WebSocket closes then.
-    pub fn identify_bearer(
+    pub async fn identify_bearer(
         &self,
         header: Option<&str>,
     ) -> Result<(Identity, DateTime<Utc>), IdentityRejection> {
         match self {
             IdentitySource::Fixed(identity) => Ok((identity.clone(), DateTime::<Utc>::MAX_UTC)),
-            IdentitySource::Jwt { verifier, school } => {
+            IdentitySource::Jwt {
+                verifier,
+                school,
+                provider,
+            } => {
                 let header = header.ok_or(TokenError::Missing)?;
                 let token = header
                     .trim()
@@ -138,6 +149,12 @@ impl IdentitySource {
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
                     .ok_or(TokenError::NotBearer)?;
+                if let Some(api) = provider
+                    .as_ref()
+                    .filter(|p| p.provider.claims_to_be_ours(token))
+                {
+                    return api.identify(token).await;
+                }
                 let (identity, until) = verifier.verify_until(token)?;
                 if identity.school_id != *school {
                     return Err(IdentityRejection::OtherSchool(identity.school_id));
@@ -166,6 +183,13 @@ pub enum IdentityRejection {
     Token(#[from] TokenError),
     #[error("the token is for school {0}, not the one this server serves")]
     OtherSchool(SchoolId),
+    #[error("the identity provider's token is refused: {0}")]
+    Provider(#[from] crate::oidc::OidcError),
+    #[error(
+        "the identity provider's account is not linked to anyone in this school: an \
+         administrator links it (linkIdentity, or `suivi link`)"
+    )]
+    NotLinked,
 }
 
 impl IdentityRejection {
@@ -196,7 +220,7 @@ where
     type Rejection = IdentityRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Arc::<IdentitySource>::from_ref(state).identify(parts)
+        Arc::<IdentitySource>::from_ref(state).identify(parts).await
     }
 }
 
@@ -223,6 +247,7 @@ where
             .map(|v| v.to_str().unwrap_or(""));
         source
             .identify_bearer(header)
+            .await
             .map(|bearer| UpgradeIdentity(Some(bearer)))
     }
 }

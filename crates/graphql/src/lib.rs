@@ -15,6 +15,7 @@ pub mod errors;
 pub mod identity;
 pub mod jwt;
 pub mod limits;
+pub mod oidc;
 mod once;
 pub mod schema;
 pub mod scope;
@@ -29,5 +30,5 @@ pub use once::{query_once, query_store};
 pub use schema::{build_schema, build_schema_with, sdl, ApiSchema};
 pub use server::{
     api_router, build_router, serve, serve_pages, serve_with, shutdown_signal, App, AppState,
-    AuthConfig, PagesFactory, ServeConfig, ServeError, DEFAULT_ADDR,
+    AuthConfig, PagesFactory, PagesSetup, ServeConfig, ServeError, DEFAULT_ADDR,
 };

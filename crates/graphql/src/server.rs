@@ -23,6 +23,7 @@ use crate::errors::{BAD_USER_INPUT, PAYLOAD_TOO_LARGE, TIMEOUT};
 use crate::identity::{Identity, IdentitySource, UpgradeIdentity};
 use crate::jwt::JwtVerifier;
 use crate::limits::{Limits, MAX_BATCH, MAX_BODY_BYTES, REQUEST_TIMEOUT};
+use crate::oidc::{ApiTokens, OidcConfig, Provider};
 use crate::schema::{build_schema_with, ApiSchema};
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
@@ -70,6 +71,8 @@ pub struct ServeConfig {
     /// How long without progress makes a pupil "bloqué" on the live boards (5 minutes
     /// by default).
     pub stall_after: Option<Duration>,
+    /// Sign-in with the school's OpenID Connect provider (`--oidc-issuer` …).
+    pub oidc: Option<OidcConfig>,
 }
 
 /// The key bearer tokens are checked with: an HS256 secret or an identity provider's
@@ -89,8 +92,15 @@ pub struct AuthConfig {
 
 impl AuthConfig {
     /// The verifier, and the HS256 secret when there is one (to sign the demo's tokens).
-    pub fn verifier(&self, demo: bool) -> Result<(JwtVerifier, Option<String>), ServeError> {
-        let (verifier, secret) = self.key(demo)?;
+    /// With `oidc`, the school's provider signs people in and no local key is needed: the
+    /// server then accepts no token of its own (a random secret nobody holds).
+    pub fn verifier(
+        &self,
+        demo: bool,
+        oidc: bool,
+    ) -> Result<(JwtVerifier, Option<String>), ServeError> {
+        let (verifier, secret) = self.key(demo || oidc)?;
+        let secret = secret.filter(|_| demo || self.jwt_secret.is_some());
         let verifier = verifier.expecting(self.jwt_issuer.clone(), self.jwt_audience.clone());
         Ok((verifier, secret))
     }
@@ -146,6 +156,7 @@ impl Default for ServeConfig {
             writes_per_second: Limits::default().per_second,
             answer_cache: Limits::default().answer_cache,
             stall_after: None,
+            oidc: None,
         }
     }
 }
@@ -191,6 +202,9 @@ pub struct AppState {
     pub identities: Arc<IdentitySource>,
     pub services: Arc<Services>,
     pub answers: Arc<AnswerCache>,
+    /// The school's OpenID provider, when configured (its access tokens on the API, and
+    /// the pages' sign-in).
+    pub oidc: Option<Arc<ApiTokens>>,
 }
 
 impl FromRef<AppState> for Arc<IdentitySource> {
@@ -249,6 +263,7 @@ impl App {
                 identities: Arc::new(identities),
                 answers: Arc::new(AnswerCache::new(limits.answer_cache, services.keys.ttl())),
                 services,
+                oidc: None,
             },
             shutdown,
         }
@@ -586,11 +601,19 @@ pub async fn serve_with(
     serve_pages(config, demo_loader, None, announce).await
 }
 
+/// What the pages are built from: the server's state, the demo's users (with `--demo`),
+/// and the session table of the store with the deployment's session key.
+pub struct PagesSetup {
+    pub state: AppState,
+    pub demo_users: Option<Vec<crate::demo::tokens::DemoUser>>,
+    pub sessions: suivi_store::sessions::SessionTable,
+    pub session_key: [u8; 32],
+}
+
 /// The pages' routes, built once the server knows its state and (with `--demo`) its demo
 /// users: `suivi-web` provides it, the CLI passes it in (the API crate does not depend on
 /// the pages).
-pub type PagesFactory =
-    Box<dyn FnOnce(AppState, Option<Vec<crate::demo::tokens::DemoUser>>) -> Router + Send>;
+pub type PagesFactory = Box<dyn FnOnce(PagesSetup) -> Router + Send>;
 
 /// `serve_with`, serving the pages `pages` builds beside the API (on `/`).
 pub async fn serve_pages(
@@ -600,7 +623,13 @@ pub async fn serve_pages(
     announce: impl FnOnce(&str) + Send,
 ) -> Result<(), ServeError> {
     // Refuse before touching the store: a server without a key would serve no one.
-    let (verifier, secret) = config.auth.verifier(config.demo)?;
+    let (verifier, secret) = config.auth.verifier(config.demo, config.oidc.is_some())?;
+    let provider = match &config.oidc {
+        Some(oidc) => Some(Arc::new(
+            Provider::new(oidc.clone()).map_err(ServeError::Auth)?,
+        )),
+        None => None,
+    };
     let store = suivi_store::open(&config.store_url).await?;
     if config.demo && store.head().await? == 0 {
         match demo_loader {
@@ -652,12 +681,37 @@ pub async fn serve_pages(
         answer_cache = limits.answer_cache,
         "request limits"
     );
-    let app = App::assemble(
+    let oidc = provider.map(|provider| {
+        Arc::new(ApiTokens {
+            resolve: crate::oidc::resolver(services.clone(), school, provider.issuer().to_owned()),
+            provider,
+        })
+    });
+    if let Some(oidc) = &oidc {
+        tracing::info!(
+            issuer = oidc.provider.issuer(),
+            "sign-in through the school's OpenID provider"
+        );
+        // Discovery now, so the first sign-in does not wait for it; a provider that is
+        // down is tried again at each sign-in.
+        let provider = oidc.provider.clone();
+        tokio::spawn(async move {
+            if let Err(error) = provider.discovery().await {
+                tracing::warn!(%error, "the OpenID provider's discovery failed; retried at the next sign-in");
+            }
+        });
+    }
+    let mut app = App::assemble(
         services,
         shutdown,
-        IdentitySource::Jwt { verifier, school },
+        IdentitySource::Jwt {
+            verifier,
+            school,
+            provider: oidc.clone(),
+        },
         &limits,
     );
+    app.state.oidc = oidc;
     let (staged, stage) = tokio::sync::oneshot::channel();
     let simulation = config.demo.then(|| {
         tokio::spawn(demo::run_with(
@@ -696,7 +750,19 @@ pub async fn serve_pages(
     };
     let with_pages = pages.is_some();
     let router = match pages {
-        Some(pages) => api_router(app.state.clone()).merge(pages(app.state.clone(), demo_users)),
+        Some(pages) => {
+            let sessions =
+                suivi_store::sessions::SessionTable::for_store(&config.store_url).await?;
+            let mut candidate = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut candidate);
+            let session_key = sessions.key_or(candidate).await?;
+            api_router(app.state.clone()).merge(pages(PagesSetup {
+                state: app.state.clone(),
+                demo_users,
+                sessions,
+                session_key,
+            }))
+        }
         None => app.router(),
     };
 

@@ -230,6 +230,7 @@ impl Connection {
                         .state
                         .identities
                         .identify_bearer(init_authorization(&payload))
+                        .await
                         .map_err(|e| Close(4403, format!("UNAUTHENTICATED: {e}")))?;
                     self.bearer = Some(bearer);
                 }

@@ -78,7 +78,11 @@ impl Server {
         let school = SchoolId(uuid::Uuid::now_v7());
         let app = App::with_journal(
             store.clone(),
-            IdentitySource::Jwt { verifier, school },
+            IdentitySource::Jwt {
+                verifier,
+                school,
+                provider: None,
+            },
             limits,
             journal,
         )
