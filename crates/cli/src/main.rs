@@ -99,9 +99,57 @@ struct ServeArgs {
     /// Minutes without a request after which a page session ends (sign in again).
     #[arg(long, value_name = "MINUTES", default_value_t = 30)]
     session_idle: u64,
+    /// Hours after sign-in at which a page session ends, whatever the activity.
+    #[arg(long, value_name = "HOURS", default_value_t = 12)]
+    session_max: u64,
     /// Seconds without progress after which a pupil shows as "bloqué" on the live boards.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     stall_after: u64,
+    #[command(flatten)]
+    oidc: OidcArgs,
+    /// The address people open the pages at (e.g. https://suivi.lycee.fr), for the
+    /// redirect URI registered with the identity provider: PUBLIC_URL/connexion/oidc/retour.
+    /// Default: the address the browser used.
+    #[arg(long, env = "SUIVI_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+/// Sign-in with the school's OpenID Connect provider (ENT, académie).
+#[derive(Args)]
+struct OidcArgs {
+    /// The provider's issuer URL (its discovery document is ISSUER/.well-known/openid-configuration).
+    #[arg(long, env = "SUIVI_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_client_secret"])]
+    oidc_issuer: Option<String>,
+    /// The client id suivi is registered with at the provider.
+    #[arg(long, env = "SUIVI_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// The client secret (sent with HTTP Basic authentication to the token endpoint).
+    #[arg(
+        long,
+        env = "SUIVI_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "oidc_issuer"
+    )]
+    oidc_client_secret: Option<String>,
+    /// The audience (`aud`) of the provider's access tokens accepted on /graphql
+    /// (default: the client id).
+    #[arg(long, env = "SUIVI_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    oidc_audience: Option<String>,
+    /// The ID token claim that names the account (default: sub).
+    #[arg(long, env = "SUIVI_OIDC_CLAIM", requires = "oidc_issuer")]
+    oidc_claim: Option<String>,
+}
+
+impl OidcArgs {
+    fn config(self) -> Option<suivi_graphql::oidc::OidcConfig> {
+        Some(suivi_graphql::oidc::OidcConfig {
+            issuer: self.oidc_issuer?,
+            client_id: self.oidc_client_id.unwrap_or_default(),
+            client_secret: self.oidc_client_secret.unwrap_or_default(),
+            audience: self.oidc_audience,
+            claim: self.oidc_claim,
+        })
+    }
 }
 
 fn parse_switch(text: &str) -> Result<bool, String> {
@@ -552,10 +600,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         writes_per_second: args.writes_per_second,
         answer_cache: !args.no_answer_cache,
         stall_after: Some(std::time::Duration::from_secs(args.stall_after)),
+        oidc: args.oidc.config(),
     };
     let idle = std::time::Duration::from_secs(args.session_idle.max(1) * 60);
-    let pages: suivi_graphql::PagesFactory = Box::new(move |state, demo_users| {
-        suivi_web::router(state, suivi_web::PageOptions { demo_users, idle })
+    let absolute = std::time::Duration::from_secs(args.session_max.max(1) * 3600);
+    let public_url = args.public_url;
+    let pages: suivi_graphql::PagesFactory = Box::new(move |setup| {
+        let sessions =
+            suivi_web::session::Sessions::new(setup.sessions, setup.session_key, idle, absolute);
+        let options = suivi_web::PageOptions {
+            demo_users: setup.demo_users,
+            idle,
+            absolute,
+            public_url,
+        };
+        suivi_web::router(setup.state, options, sessions)
     });
     // The demo's ready tokens go to stdout, for the person who just started it.
     suivi_graphql::serve_pages(config, Some(loader), Some(pages), |text| {

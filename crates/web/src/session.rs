@@ -1,13 +1,20 @@
 //! Sessions: who is signed in on this browser.
 //!
 //! A session is a random id held by the server with the identity it was opened for; the
-//! browser holds it in a cookie signed with the server's session key (HMAC-SHA256), so a
-//! forged or altered cookie is recognised without a lookup. The cookie is `HttpOnly`,
+//! browser holds it in a cookie signed with the deployment's session key (HMAC-SHA256), so
+//! a forged or altered cookie is recognised without a lookup. The cookie is `HttpOnly`,
 //! `SameSite=Lax`, `Secure` when the request came over https, and has no expiry of its own
 //! (it ends with the browser). A session ends after `idle` without a request (30 min by
-//! default), when the bearer token it was opened with expires, and at `POST /deconnexion`;
-//! every sign-in opens a new one (a session id is never reused). Sessions live in memory:
-//! a restart signs everyone out.
+//! default), `absolute` after it opened whatever the activity (12 h), when the bearer token
+//! it was opened with expires, at `POST /deconnexion`, and — for a sign-in through the
+//! school's provider — as soon as the administrator unlinks the account (checked at every
+//! request, so on every server). Every sign-in opens a new one (an id is never reused).
+//!
+//! Sessions are kept beside the log (`suivi_store::sessions`): in a file next to the
+//! embedded store, in the PostgreSQL database otherwise, so a restart signs nobody out and
+//! every server of a deployment knows every session; the table holds the SHA-256 of each
+//! id, not the id. The key is kept there too, so every server signs alike. Activity is
+//! written at most once a minute per session.
 //!
 //! Every form that writes carries the session's CSRF token, compared in constant time.
 //! The sign-in forms, posted before there is a session, carry a token bound to a
@@ -16,18 +23,35 @@
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
+use suivi_domain::ids::{ClassId, PupilId, SchoolId};
+use suivi_domain::Role;
+use suivi_graphql::identity::Within;
 use suivi_graphql::Identity;
+use suivi_store::sessions::{SessionRow, SessionTable};
+use suivi_store::StoreError;
+use uuid::Uuid;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "suivi_session";
 /// The pre-session cookie the sign-in forms' CSRF token is bound to.
 pub const SIGN_IN_COOKIE: &str = "suivi_connexion";
-/// At most this many sessions are held; beyond, the least recently used goes.
-const MAX_SESSIONS: usize = 100_000;
+/// The default absolute lifetime of a session.
+pub const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 3600);
+/// Activity is recorded at most this often per session.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+/// Ended sessions are swept at most this often (at a sign-in).
+const SWEEP_EVERY: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The provider account a session was opened through (OpenID Connect).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub provider: String,
+    pub subject: String,
+}
 
 /// One signed-in browser.
 #[derive(Clone, Debug)]
@@ -35,15 +59,77 @@ pub struct Session {
     pub identity: Identity,
     /// What the forms of this session carry.
     pub csrf: String,
-    /// When the token the session was opened with expires (none for the demo's users).
+    /// When the token the session was opened with expires (none for the demo's users and
+    /// the provider's sign-ins).
     pub expires: Option<DateTime<Utc>>,
-    last_seen: DateTime<Utc>,
+    pub link: Option<Link>,
+    /// The SHA-256 of the id, as the table knows it.
+    key: String,
+}
+
+/// What a row's `data` holds.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    role: String,
+    subject: Uuid,
+    school: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    classes: Option<Vec<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pupils: Option<Vec<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    link: Option<Link>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires: Option<DateTime<Utc>>,
+}
+
+impl Stored {
+    fn of(identity: &Identity, link: Option<Link>, expires: Option<DateTime<Utc>>) -> Stored {
+        Stored {
+            role: suivi_graphql::jwt::role_claim(identity.role).to_owned(),
+            subject: identity.subject_id,
+            school: identity.school_id.0,
+            classes: identity
+                .within
+                .classes
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.0).collect()),
+            pupils: identity
+                .within
+                .pupils
+                .as_ref()
+                .map(|p| p.iter().map(|p| p.0).collect()),
+            link,
+            expires,
+        }
+    }
+
+    fn identity(&self) -> Option<Identity> {
+        let role: Role = suivi_graphql::jwt::parse_role(&self.role).ok()?;
+        Some(Identity {
+            role,
+            subject_id: self.subject,
+            school_id: SchoolId(self.school),
+            within: Within {
+                classes: self
+                    .classes
+                    .as_ref()
+                    .map(|c| c.iter().copied().map(ClassId).collect()),
+                pupils: self
+                    .pupils
+                    .as_ref()
+                    .map(|p| p.iter().copied().map(PupilId).collect()),
+            },
+        })
+    }
 }
 
 pub struct Sessions {
     key: [u8; 32],
     idle: Duration,
-    held: Mutex<HashMap<String, Session>>,
+    absolute: Duration,
+    table: SessionTable,
+    last_sweep: AtomicI64,
 }
 
 fn random_hex() -> String {
@@ -52,33 +138,58 @@ fn random_hex() -> String {
     hex(&bytes)
 }
 
+/// 32 random bytes: a new deployment's session key.
+pub fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    key
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn digest(id: &str) -> String {
+    hex(&Sha256::digest(id.as_bytes()))
+}
+
 /// Equality that takes the same time wherever the first difference lies.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    suivi_graphql::oidc::same(a, b)
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 impl Sessions {
-    /// Sessions signed with a fresh random key, ending after `idle` without a request.
-    pub fn new(idle: Duration) -> Sessions {
-        let mut key = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut key);
+    /// Sessions kept in `table`, signed with `key`.
+    pub fn new(table: SessionTable, key: [u8; 32], idle: Duration, absolute: Duration) -> Sessions {
         Sessions {
             key,
             idle,
-            held: Mutex::new(HashMap::new()),
+            absolute,
+            table,
+            last_sweep: AtomicI64::new(0),
         }
+    }
+
+    /// Sessions in memory with a fresh random key (tests, `memory:` stores).
+    pub fn in_memory(idle: Duration) -> Sessions {
+        Sessions::new(
+            SessionTable::in_memory(),
+            random_key(),
+            idle,
+            DEFAULT_ABSOLUTE,
+        )
     }
 
     pub fn idle(&self) -> Duration {
         self.idle
+    }
+
+    pub fn table(&self) -> &SessionTable {
+        &self.table
     }
 
     fn mac(&self, purpose: &str, value: &str) -> String {
@@ -91,77 +202,101 @@ impl Sessions {
     }
 
     /// `value.signature`, for a cookie.
-    fn sign(&self, purpose: &str, value: &str) -> String {
+    pub(crate) fn sign(&self, purpose: &str, value: &str) -> String {
         format!("{value}.{}", self.mac(purpose, value))
     }
 
     /// The value of a signed cookie, if its signature is ours.
-    fn verify<'a>(&self, purpose: &str, signed: &'a str) -> Option<&'a str> {
+    pub(crate) fn verify<'a>(&self, purpose: &str, signed: &'a str) -> Option<&'a str> {
         let (value, signature) = signed.rsplit_once('.')?;
         same(signature, &self.mac(purpose, value)).then_some(value)
     }
 
     /// Opens a session for `identity`: the cookie value to set.
-    pub fn open(
+    pub async fn open(
         &self,
         identity: Identity,
+        link: Option<Link>,
         expires: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> String {
+    ) -> Result<String, StoreError> {
         let id = random_hex();
-        let session = Session {
-            identity,
-            csrf: random_hex(),
-            expires,
-            last_seen: now,
-        };
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        if held.len() >= MAX_SESSIONS {
-            self.sweep(&mut held, now);
-            if held.len() >= MAX_SESSIONS {
-                if let Some(oldest) = held
-                    .iter()
-                    .min_by_key(|(_, s)| s.last_seen)
-                    .map(|(k, _)| k.clone())
-                {
-                    held.remove(&oldest);
-                }
+        let data = serde_json::to_string(&Stored::of(&identity, link, expires))
+            .map_err(|e| StoreError::Backend(format!("a session: {e}")))?;
+        let ends_at = now + to_chrono(self.absolute);
+        self.table
+            .insert(&SessionRow {
+                id: digest(&id),
+                data,
+                csrf: random_hex(),
+                created_at: now,
+                last_seen: now,
+                ends_at: expires.map_or(ends_at, |e| e.min(ends_at)),
+            })
+            .await?;
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.timestamp() - last >= SWEEP_EVERY.num_seconds() {
+            self.last_sweep.store(now.timestamp(), Ordering::Relaxed);
+            if let Err(error) = self.table.sweep(now - to_chrono(self.idle), now).await {
+                tracing::warn!(%error, "sweeping ended sessions failed");
             }
         }
-        held.insert(id.clone(), session);
-        self.sign("session", &id)
-    }
-
-    fn alive(&self, session: &Session, now: DateTime<Utc>) -> bool {
-        let idle = chrono::Duration::from_std(self.idle).unwrap_or(chrono::Duration::MAX);
-        now - session.last_seen < idle && session.expires.is_none_or(|e| now < e)
-    }
-
-    fn sweep(&self, held: &mut HashMap<String, Session>, now: DateTime<Utc>) {
-        held.retain(|_, s| self.alive(s, now));
+        Ok(self.sign("session", &id))
     }
 
     /// The session a cookie names, if it is alive; a request through it counts as activity.
-    pub fn get(&self, cookie: &str, now: DateTime<Utc>) -> Option<Session> {
+    pub async fn get(&self, cookie: &str, now: DateTime<Utc>) -> Option<Session> {
         let id = self.verify("session", cookie)?;
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        let session = held.get_mut(id)?;
-        if !self.alive(session, now) {
-            held.remove(id);
+        let key = digest(id);
+        let row = match self.table.get(&key).await {
+            Ok(row) => row?,
+            Err(error) => {
+                tracing::error!(%error, "reading a session failed: treated as signed out");
+                return None;
+            }
+        };
+        let alive = now - row.last_seen < to_chrono(self.idle) && now < row.ends_at;
+        let stored: Option<Stored> = serde_json::from_str(&row.data).ok();
+        let Some((stored, identity)) =
+            stored.and_then(|s| s.identity().map(|identity| (s, identity)))
+        else {
+            self.end(&key).await;
+            return None;
+        };
+        if !alive {
+            self.end(&key).await;
             return None;
         }
-        session.last_seen = now;
-        Some(session.clone())
+        if now - row.last_seen >= TOUCH_EVERY {
+            if let Err(error) = self.table.touch(&key, now).await {
+                tracing::warn!(%error, "recording a session's activity failed");
+            }
+        }
+        Some(Session {
+            identity,
+            csrf: row.csrf,
+            expires: stored.expires,
+            link: stored.link,
+            key,
+        })
+    }
+
+    async fn end(&self, key: &str) {
+        if let Err(error) = self.table.remove(key).await {
+            tracing::error!(%error, "ending a session failed");
+        }
     }
 
     /// Ends the session a cookie names (whatever its state).
-    pub fn close(&self, cookie: &str) {
+    pub async fn close(&self, cookie: &str) {
         if let Some(id) = self.verify("session", cookie) {
-            self.held
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(id);
+            self.end(&digest(id)).await;
         }
+    }
+
+    /// Ends a session found by `get` (an unlinked account's).
+    pub async fn close_session(&self, session: &Session) {
+        self.end(&session.key).await;
     }
 
     /// A pre-session: the cookie to set and the token its sign-in forms carry.
@@ -177,13 +312,9 @@ impl Sessions {
             .is_some_and(|nonce| same(token, &self.mac("sign-in", nonce)))
     }
 
-    /// How many sessions are held (alive or not yet swept).
-    pub fn len(&self) -> usize {
-        self.held.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// How many sessions are kept (alive or not yet swept).
+    pub async fn count(&self) -> u64 {
+        self.table.count().await.unwrap_or(0)
     }
 }
 
@@ -210,61 +341,119 @@ pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<u64>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use suivi_domain::Role;
 
     fn at(minutes: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + minutes * 60, 0).expect("a valid instant")
     }
 
-    #[test]
-    fn a_session_ends_after_its_idle_time_and_at_sign_out() {
-        let sessions = Sessions::new(Duration::from_secs(30 * 60));
-        let cookie = sessions.open(Identity::fresh(Role::Teacher), None, at(0));
-        assert!(sessions.get(&cookie, at(29)).is_some());
+    async fn open(
+        sessions: &Sessions,
+        identity: Identity,
+        expires: Option<DateTime<Utc>>,
+    ) -> String {
+        sessions
+            .open(identity, None, expires, at(0))
+            .await
+            .expect("a session")
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_after_its_idle_time_and_at_sign_out() {
+        let sessions = Sessions::in_memory(Duration::from_secs(30 * 60));
+        let cookie = open(&sessions, Identity::fresh(Role::Teacher), None).await;
+        assert!(sessions.get(&cookie, at(29)).await.is_some());
         // Activity at 29 min keeps it for 30 more.
-        assert!(sessions.get(&cookie, at(58)).is_some());
-        assert!(sessions.get(&cookie, at(89)).is_none());
-        let cookie = sessions.open(Identity::fresh(Role::Teacher), None, at(0));
-        sessions.close(&cookie);
-        assert!(sessions.get(&cookie, at(1)).is_none());
+        assert!(sessions.get(&cookie, at(58)).await.is_some());
+        assert!(sessions.get(&cookie, at(89)).await.is_none());
+        let cookie = open(&sessions, Identity::fresh(Role::Teacher), None).await;
+        sessions.close(&cookie).await;
+        assert!(sessions.get(&cookie, at(1)).await.is_none());
     }
 
-    #[test]
-    fn a_session_ends_with_its_token() {
-        let sessions = Sessions::new(Duration::from_secs(30 * 60));
-        let cookie = sessions.open(Identity::fresh(Role::Guardian), Some(at(5)), at(0));
-        assert!(sessions.get(&cookie, at(4)).is_some());
-        assert!(sessions.get(&cookie, at(5)).is_none());
+    #[tokio::test]
+    async fn a_session_ends_after_twelve_hours_whatever_the_activity() {
+        let sessions = Sessions::in_memory(Duration::from_secs(30 * 60));
+        let cookie = open(&sessions, Identity::fresh(Role::Guardian), None).await;
+        for minute in (20..720).step_by(20) {
+            assert!(
+                sessions.get(&cookie, at(minute)).await.is_some(),
+                "{minute}"
+            );
+        }
+        assert!(sessions.get(&cookie, at(720)).await.is_none());
     }
 
-    #[test]
-    fn an_altered_cookie_opens_nothing() {
-        let sessions = Sessions::new(Duration::from_secs(60));
-        let cookie = sessions.open(Identity::fresh(Role::Pupil), None, at(0));
+    #[tokio::test]
+    async fn a_session_ends_with_its_token() {
+        let sessions = Sessions::in_memory(Duration::from_secs(30 * 60));
+        let cookie = open(&sessions, Identity::fresh(Role::Guardian), Some(at(5))).await;
+        assert!(sessions.get(&cookie, at(4)).await.is_some());
+        assert!(sessions.get(&cookie, at(5)).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_altered_cookie_opens_nothing() {
+        let sessions = Sessions::in_memory(Duration::from_secs(60));
+        let cookie = open(&sessions, Identity::fresh(Role::Pupil), None).await;
         let (id, mac) = cookie.rsplit_once('.').expect("signed");
         let mut forged = id.to_owned();
         forged.replace_range(0..1, if id.starts_with('0') { "1" } else { "0" });
-        assert!(sessions.get(&format!("{forged}.{mac}"), at(0)).is_none());
-        assert!(sessions.get(id, at(0)).is_none());
-        // Another server's key does not verify ours.
-        let other = Sessions::new(Duration::from_secs(60));
-        assert!(other.get(&cookie, at(0)).is_none());
-        assert!(sessions.get(&cookie, at(0)).is_some());
+        assert!(sessions
+            .get(&format!("{forged}.{mac}"), at(0))
+            .await
+            .is_none());
+        assert!(sessions.get(id, at(0)).await.is_none());
+        // Another deployment's key does not verify ours.
+        let other = Sessions::in_memory(Duration::from_secs(60));
+        assert!(other.get(&cookie, at(0)).await.is_none());
+        assert!(sessions.get(&cookie, at(0)).await.is_some());
     }
 
-    #[test]
-    fn every_sign_in_gets_a_new_id() {
-        let sessions = Sessions::new(Duration::from_secs(60));
+    #[tokio::test]
+    async fn every_sign_in_gets_a_new_id() {
+        let sessions = Sessions::in_memory(Duration::from_secs(60));
         let identity = Identity::fresh(Role::Admin);
-        let a = sessions.open(identity.clone(), None, at(0));
-        let b = sessions.open(identity, None, at(0));
+        let a = open(&sessions, identity.clone(), None).await;
+        let b = open(&sessions, identity, None).await;
         assert_ne!(a, b);
-        assert_eq!(sessions.len(), 2);
+        assert_eq!(sessions.count().await, 2);
     }
 
-    #[test]
-    fn the_sign_in_token_is_bound_to_its_cookie() {
-        let sessions = Sessions::new(Duration::from_secs(60));
+    #[tokio::test]
+    async fn the_table_holds_digests_and_two_servers_share_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.db.sessions");
+        let table = SessionTable::open(&path).expect("table");
+        let key = table.key_or(random_key()).await.expect("key");
+        let first = Sessions::new(table, key, Duration::from_secs(60), DEFAULT_ABSOLUTE);
+        let mut identity = Identity::fresh(Role::Teacher);
+        identity.within.classes = Some(vec![ClassId(Uuid::now_v7())]);
+        let link = Link {
+            provider: "https://ent.test".to_owned(),
+            subject: "prof-1".to_owned(),
+        };
+        let cookie = first
+            .open(identity.clone(), Some(link.clone()), None, at(0))
+            .await
+            .expect("open");
+        let id = cookie.rsplit_once('.').expect("signed").0;
+        // The row is found by the id's digest; the id itself is nowhere in the table.
+        assert!(first.table().get(id).await.expect("get").is_none());
+        assert!(first.table().get(&digest(id)).await.expect("get").is_some());
+        // A second server on the same file, keeping the key it finds there.
+        let table = SessionTable::open(&path).expect("table");
+        let key = table.key_or(random_key()).await.expect("key");
+        let second = Sessions::new(table, key, Duration::from_secs(60), DEFAULT_ABSOLUTE);
+        let session = second.get(&cookie, at(0)).await.expect("the same session");
+        assert_eq!(session.identity, identity);
+        assert_eq!(session.link, Some(link));
+        second.close(&cookie).await;
+        assert!(first.get(&cookie, at(0)).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_sign_in_token_is_bound_to_its_cookie() {
+        let sessions = Sessions::in_memory(Duration::from_secs(60));
         let (cookie, token) = sessions.sign_in_token();
         let (other_cookie, other_token) = sessions.sign_in_token();
         assert!(sessions.sign_in_token_matches(&cookie, &token));

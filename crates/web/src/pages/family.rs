@@ -243,7 +243,7 @@ fn latest_grades(pupil: &PupilData) -> Vec<GradeLine> {
 }
 
 async fn family_page(pages: Arc<Pages>, headers: HeaderMap, role: Role) -> Response {
-    let session = match signed(&pages, &headers) {
+    let session = match signed(&pages, &headers).await {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };

@@ -71,7 +71,7 @@ struct Home {
 }
 
 pub async fn page(State(pages): State<Arc<Pages>>, headers: HeaderMap) -> Response {
-    let session = match signed(&pages, &headers) {
+    let session = match signed(&pages, &headers).await {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };

@@ -341,7 +341,7 @@ pub async fn page(
     headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> Response {
-    let session = match signed(&pages, &headers) {
+    let session = match signed(&pages, &headers).await {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -408,7 +408,7 @@ pub async fn stream(
     headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> Response {
-    let session = match signed(&pages, &headers) {
+    let session = match signed(&pages, &headers).await {
         Ok(s) => s,
         Err(_) => return (StatusCode::UNAUTHORIZED, "session terminée").into_response(),
     };
@@ -431,8 +431,9 @@ pub async fn stream(
     let events =
         merged
             .take_while(move |_| {
-                let alive = watcher.sessions.get(&cookie, Utc::now()).is_some();
-                futures::future::ready(alive)
+                let watcher = watcher.clone();
+                let cookie = cookie.clone();
+                async move { watcher.session_of(&cookie).await.is_some() }
             })
             .filter_map(move |item| {
                 let events = match item {

@@ -6,6 +6,7 @@ pub mod conseil;
 pub mod family;
 pub mod home;
 pub mod live;
+pub mod oidc;
 pub mod sheet;
 pub mod signin;
 pub mod visits;
@@ -143,10 +144,12 @@ pub fn failure(failure: Failure) -> Response {
 }
 
 /// The session of a request, or the redirect to the sign-in page.
-pub fn signed(pages: &Pages, headers: &HeaderMap) -> Result<Session, Redirect> {
-    request_cookie(headers, session::COOKIE)
-        .and_then(|c| pages.sessions.get(c, Utc::now()))
-        .ok_or_else(|| Redirect::to("/connexion"))
+pub async fn signed(pages: &Pages, headers: &HeaderMap) -> Result<Session, Redirect> {
+    match request_cookie(headers, session::COOKIE) {
+        Some(cookie) => pages.session_of(cookie).await,
+        None => None,
+    }
+    .ok_or_else(|| Redirect::to("/connexion"))
 }
 
 /// Whether the request came over https (directly or through a proxy that says so).

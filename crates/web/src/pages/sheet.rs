@@ -421,7 +421,7 @@ pub async fn page(
     Path(pupil_id): Path<String>,
     Query(when): Query<When>,
 ) -> Response {
-    let session = match signed(&pages, &headers) {
+    let session = match signed(&pages, &headers).await {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };

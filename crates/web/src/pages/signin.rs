@@ -2,10 +2,11 @@
 //! `POST /connexion` with a bearer token (what an ENT hands its users), `POST
 //! /connexion/demo` with a demo role, `POST /deconnexion`. Every sign-in opens a new
 //! session (the old one, if any, is ended); every form carries a CSRF token.
-//! An OpenID Connect sign-in plugs in beside these: it ends, like them, in `open_session`.
+//! The OpenID Connect sign-in (`super::oidc`) ends, like them, in `open_session`; its
+//! sessions sign out at the provider too (RP-initiated logout) when it offers it.
 
 use super::{home_of, respond, role_label, secure_headers, signed, Chrome};
-use crate::session::{self, set_cookie};
+use crate::session::{self, set_cookie, Link};
 use crate::Pages;
 use askama::Template;
 use axum::extract::State;
@@ -20,7 +21,7 @@ use suivi_graphql::Identity;
 
 /// `/`: the signed-in person's home, or the sign-in page.
 pub async fn home(State(pages): State<Arc<Pages>>, headers: HeaderMap) -> Response {
-    match signed(&pages, &headers) {
+    match signed(&pages, &headers).await {
         Ok(session) => Redirect::to(home_of(session.identity.role)).into_response(),
         Err(_) => Redirect::to("/connexion").into_response(),
     }
@@ -39,6 +40,8 @@ struct SignIn {
     token: String,
     demo: Vec<DemoChoice>,
     error: Option<String>,
+    /// Whether the school's provider is offered ("Se connecter avec l'ENT").
+    oidc: bool,
 }
 
 /// The form value of each role.
@@ -79,6 +82,7 @@ fn sign_in_page(
         token,
         demo,
         error,
+        oidc: pages.oidc.is_some(),
     };
     let mut response = respond(status, page.render());
     if let Ok(value) = HeaderValue::from_str(&set_cookie(
@@ -115,19 +119,36 @@ fn sign_in_form_ok(pages: &Pages, headers: &HeaderMap, csrf: &str) -> bool {
         .is_some_and(|c| pages.sessions.sign_in_token_matches(c, csrf))
 }
 
-/// Opens a session for `identity`, ends the browser's previous one, and sends the person
-/// home (303).
-pub fn open_session(
+/// Opens a session for `identity` (signed in through `link`, for the provider's
+/// sign-ins), ends the browser's previous one, and sends the person home (303).
+pub async fn open_session(
     pages: &Pages,
     headers: &HeaderMap,
     identity: Identity,
+    link: Option<Link>,
     expires: Option<DateTime<Utc>>,
 ) -> Response {
     if let Some(old) = super::request_cookie(headers, session::COOKIE) {
-        pages.sessions.close(old);
+        pages.sessions.close(old).await;
     }
     let home = home_of(identity.role);
-    let cookie = pages.sessions.open(identity, expires, Utc::now());
+    let cookie = match pages
+        .sessions
+        .open(identity, link, expires, Utc::now())
+        .await
+    {
+        Ok(cookie) => cookie,
+        Err(error) => {
+            tracing::error!(%error, "opening a session failed");
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "La session n'a pas pu être ouverte : réessayez dans un instant.",
+            )
+                .into_response();
+            secure_headers(response.headers_mut());
+            return response;
+        }
+    };
     let mut response = Redirect::to(home).into_response();
     let secure = super::over_https(headers);
     for value in [
@@ -171,10 +192,10 @@ pub async fn with_token(
     }
     let token = form.token.trim();
     let bearer = format!("Bearer {}", token.strip_prefix("Bearer ").unwrap_or(token));
-    match pages.app.identities.identify_bearer(Some(&bearer)) {
+    match pages.app.identities.identify_bearer(Some(&bearer)).await {
         Ok((identity, until)) => {
             let expires = (until < DateTime::<Utc>::MAX_UTC).then_some(until);
-            open_session(&pages, &headers, identity, expires)
+            open_session(&pages, &headers, identity, None, expires).await
         }
         Err(error) => sign_in_page(
             &pages,
@@ -222,7 +243,15 @@ pub async fn as_demo_user(
         school_id: pages.app.identities.school_id(),
         within: Default::default(),
     };
-    open_session(&pages, &headers, identity, None)
+    open_session(&pages, &headers, identity, None, None).await
+}
+
+#[derive(Template)]
+#[template(path = "deconnexion.html")]
+struct SignedOut {
+    chrome: Chrome,
+    /// The provider's logout address.
+    next: String,
 }
 
 #[derive(Deserialize)]
@@ -237,16 +266,40 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<SignOutForm>,
 ) -> Response {
-    let Ok(session) = signed(&pages, &headers) else {
+    let Ok(session) = signed(&pages, &headers).await else {
         return Redirect::to("/connexion").into_response();
     };
     if !session::same(&form.csrf, &session.csrf) {
         return refused_form();
     }
     if let Some(cookie) = super::request_cookie(&headers, session::COOKIE) {
-        pages.sessions.close(cookie);
+        pages.sessions.close(cookie).await;
     }
-    let mut response = Redirect::to("/connexion").into_response();
+    // Signed in through the provider: out there too, if it offers it. A page that moves on
+    // by itself rather than a redirect: the pages' policy lets forms post only here
+    // (`form-action 'self'`), and a browser holds a form's redirects to it.
+    let at_provider = match (&session.link, &pages.oidc) {
+        (Some(_), Some(oidc)) => {
+            let back = format!("{}/connexion", super::oidc::base_url(&pages, &headers));
+            oidc.provider.end_session_url(&back).await
+        }
+        _ => None,
+    };
+    let mut response = match at_provider {
+        Some(next) => {
+            let page = SignedOut {
+                chrome: Chrome {
+                    title: "Déconnexion".to_owned(),
+                    who: None,
+                    csrf: String::new(),
+                    nav: vec![("/connexion".to_owned(), "Connexion".to_owned())],
+                },
+                next,
+            };
+            respond(StatusCode::OK, page.render())
+        }
+        None => Redirect::to("/connexion").into_response(),
+    };
     if let Ok(value) = HeaderValue::from_str(&set_cookie(
         session::COOKIE,
         "",
