@@ -50,6 +50,88 @@ impl DemoServer {
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
+        DemoServer::spawn_demo(command, rust_log, stderr_to, secret)
+    }
+
+    /// Starts `suivi serve --store STORE --addr ADDR` (with `--demo` when `demo`, then
+    /// waiting for its tokens as `start` does; otherwise until ADDR answers HTTP), tokens
+    /// signed with `secret`, `more` arguments to `serve`, stderr written to `stderr_to`.
+    /// For tests that must know the port before the server starts (a redirect URI
+    /// registered at an identity provider) or restart a server where it was; none of the
+    /// `SUIVI_OIDC_*` or `SUIVI_PUBLIC_URL` settings of the test's environment leak in.
+    pub fn start_at(
+        store: &str,
+        addr: &str,
+        demo: bool,
+        secret: &str,
+        more: &[&str],
+        stderr_to: Option<&Path>,
+    ) -> DemoServer {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_suivi"));
+        command.args(["serve", "--store", store, "--addr", addr]);
+        if demo {
+            command.arg("--demo");
+        }
+        command.args(more).env_remove("SUIVI_JWT_PUBLIC_KEY");
+        for name in [
+            "SUIVI_OIDC_ISSUER",
+            "SUIVI_OIDC_CLIENT_ID",
+            "SUIVI_OIDC_CLIENT_SECRET",
+            "SUIVI_OIDC_AUDIENCE",
+            "SUIVI_OIDC_CLAIM",
+            "SUIVI_OIDC_MATCH_EMAIL",
+            "SUIVI_PUBLIC_URL",
+            "SUIVI_STORE",
+        ] {
+            command.env_remove(name);
+        }
+        command
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        if demo {
+            let server = DemoServer::spawn_demo(command, None, stderr_to, Some(secret));
+            assert_eq!(server.addr, addr, "the demo listens where it was told");
+            return server;
+        }
+        command.env("SUIVI_JWT_SECRET", secret);
+        match stderr_to {
+            Some(path) => {
+                command.stderr(std::fs::File::create(path).expect("stderr file"));
+            }
+            None => {
+                command.stderr(Stdio::null());
+            }
+        }
+        let mut child = command.spawn().expect("start suivi serve");
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("suivi serve on {addr} exited before listening: {status}");
+            }
+            if TcpStream::connect(addr).is_ok() {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(240),
+                "suivi serve did not listen on {addr} in time"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        DemoServer {
+            child,
+            addr: addr.to_owned(),
+            users: Vec::new(),
+            stdout: Vec::new(),
+        }
+    }
+
+    fn spawn_demo(
+        mut command: Command,
+        rust_log: Option<&str>,
+        stderr_to: Option<&Path>,
+        secret: Option<&str>,
+    ) -> DemoServer {
         if let Some(filter) = rust_log {
             command.env("RUST_LOG", filter);
         }
