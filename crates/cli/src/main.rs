@@ -138,6 +138,10 @@ struct OidcArgs {
     /// The ID token claim that names the account (default: sub).
     #[arg(long, env = "SUIVI_OIDC_CLAIM", requires = "oidc_issuer")]
     oidc_claim: Option<String>,
+    /// At first sign-in, link a staff member with no account yet by a verified e-mail
+    /// claim equal to the e-mail the school registered for them (registerTeacher's email).
+    #[arg(long, env = "SUIVI_OIDC_MATCH_EMAIL", requires = "oidc_issuer")]
+    oidc_match_email: bool,
 }
 
 impl OidcArgs {
@@ -148,6 +152,7 @@ impl OidcArgs {
             client_secret: self.oidc_client_secret.unwrap_or_default(),
             audience: self.oidc_audience,
             claim: self.oidc_claim,
+            match_email: self.oidc_match_email,
         })
     }
 }

@@ -13,6 +13,9 @@
 //!   no sign-in behind it with 400, a replayed code with 400 or 401 (even in a browser
 //!   holding the flow cookie it was issued with): no session, nothing of any pupil shown.
 //!   An account nobody linked gets 403 and its identifier, and nothing else;
+//! - with `--oidc-match-email`, a first sign-in whose provider vouches for the e-mail the
+//!   school registered for a teacher links that account (the unlink that follows finds
+//!   it); an unverified e-mail links nothing (403);
 //! - unlinking an account ends its session at once; after the provider rotates its key, a
 //!   sign-in still works; signing out ends the session here and at the provider;
 //! - the provider's access tokens open the API as the linked person (the same answer as
@@ -56,6 +59,13 @@ const GUARDIAN: &str = "parent";
 const PUPIL: &str = "eleve";
 const UNLINKED: &str = "inconnu";
 const UNLINK_MID_SESSION: &str = "prof2";
+/// No link: matched at first sign-in on the verified e-mail the school registered
+/// (`--oidc-match-email`, the main server only)…
+const BY_EMAIL: &str = "nouvelle";
+const BY_EMAIL_ADDRESS: &str = "claire.nouvelle@ecole.test";
+/// …but not on an e-mail the provider does not vouch for.
+const UNVERIFIED: &str = "douteux";
+const UNVERIFIED_ADDRESS: &str = "paul.douteux@ecole.test";
 /// Not an account of the provider: it refuses the login with access_denied.
 const REFUSED: &str = "personne";
 
@@ -312,6 +322,8 @@ fn people_sign_in_with_the_schools_openid_provider() {
             PUPIL: user("eleve@ecole.test", "Élève"),
             UNLINKED: user("inconnu@ecole.test", "Inconnu"),
             UNLINK_MID_SESSION: user("prof2@ecole.test", "Professeur"),
+            BY_EMAIL: user(BY_EMAIL_ADDRESS, "Claire Nouvelle"),
+            UNVERIFIED: { "email": UNVERIFIED_ADDRESS, "email_verified": false, "name": "Paul Douteux" },
         },
         "apiAudience": API_AUDIENCE,
     });
@@ -319,6 +331,8 @@ fn people_sign_in_with_the_schools_openid_provider() {
     let issuer = provider.issuer.clone();
     let oidc = oidc_args(&issuer);
     let oidc: Vec<&str> = oidc.iter().map(String::as_str).collect();
+    let mut main_args = oidc.clone();
+    main_args.push("--oidc-match-email");
 
     let store = s.store("oidc.db");
     let logs = LogsOnFailure(vec![
@@ -337,7 +351,7 @@ fn people_sign_in_with_the_schools_openid_provider() {
                 &addr,
                 true,
                 SECRET,
-                &oidc,
+                &main_args,
                 Some(&s.path("serve.log")),
             )
         });
@@ -436,6 +450,22 @@ fn people_sign_in_with_the_schools_openid_provider() {
     ] {
         link(&demo.addr, &admin, &issuer, subject, role, person);
     }
+    // Two new teachers with an e-mail the school registered, and no link.
+    for (name, email) in [
+        ("Mme Nouvelle", BY_EMAIL_ADDRESS),
+        ("M. Douteux", UNVERIFIED_ADDRESS),
+    ] {
+        let data = query(
+            &demo.addr,
+            &admin,
+            "mutation($i: RegisterTeacherInput!) { registerTeacher(input: $i) { eventTypes } }",
+            json!({ "i": { "displayName": name, "email": email } }),
+        );
+        assert_eq!(
+            data["registerTeacher"]["eventTypes"],
+            json!(["TeacherRegistered"])
+        );
+    }
     // On PostgreSQL: the teacher linked through A, then B started on the same schema.
     let head_a = a.user("professeur_principal");
     link(
@@ -469,6 +499,7 @@ fn people_sign_in_with_the_schools_openid_provider() {
         "users": {
             "teacher": TEACHER, "guardian": GUARDIAN, "pupil": PUPIL, "unlinked": UNLINKED,
             "unlinkMidSession": UNLINK_MID_SESSION, "refused": REFUSED,
+            "byEmail": BY_EMAIL, "unverified": UNVERIFIED,
         },
         "admin": admin,
         "mischief": MISCHIEF,
@@ -493,7 +524,7 @@ fn people_sign_in_with_the_schools_openid_provider() {
         &addr,
         true,
         SECRET,
-        &oidc,
+        &main_args,
         Some(&s.path("serve-restarted.log")),
     );
     plan["phase"] = json!("restarted");
@@ -714,6 +745,33 @@ fn people_sign_in_with_the_schools_openid_provider() {
         unknown["axe"],
         json!([]),
         "the 'pas encore relié' page: axe-core"
+    );
+
+    // (e2) --oidc-match-email: the verified e-mail links the account to the one teacher
+    // registered with it (the unlink that follows finds the link the sign-in wrote); an
+    // e-mail the provider does not vouch for links nothing.
+    let by_email = &seen["byEmail"];
+    assert_eq!(
+        by_email["signIn"]["landed"],
+        json!("/accueil"),
+        "{by_email}"
+    );
+    assert_eq!(by_email["signIn"]["status"], json!(200), "{by_email}");
+    assert!(
+        text(&by_email["signIn"]["body"]).contains("Connecté : Enseignant"),
+        "signed in as a teacher: {by_email}"
+    );
+    assert_eq!(
+        by_email["unlink"]["body"]["data"]["unlinkIdentity"]["eventTypes"],
+        json!(["IdentityUnlinked"]),
+        "the sign-in linked the account: {by_email}"
+    );
+    refused(
+        &seen["unverified"],
+        403,
+        "Compte pas encore relié",
+        &all_names,
+        "an unverified e-mail",
     );
 
     // (f) Unlinked while signed in: the next page sends them to sign in.

@@ -43,6 +43,9 @@ pub struct OidcConfig {
     pub audience: Option<String>,
     /// The claim that names the account (`--oidc-claim`); `sub` when absent.
     pub claim: Option<String>,
+    /// Staff with no link yet are matched on a verified e-mail at first sign-in
+    /// (`--oidc-match-email`, see `email_matcher`).
+    pub match_email: bool,
 }
 
 /// What the provider's discovery document says (the fields a relying party uses).
@@ -490,10 +493,20 @@ fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
 pub type Resolve =
     Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, Option<Identity>> + Send + Sync>;
 
-/// The provider's access tokens on the API.
+/// A first sign-in with no link, matched on its claims (`--oidc-match-email`): the
+/// identity it links, if any.
+pub type FirstSignIn = Arc<
+    dyn Fn(String, Map<String, Value>) -> futures::future::BoxFuture<'static, Option<Identity>>
+        + Send
+        + Sync,
+>;
+
+/// The provider's access tokens on the API, and who its accounts are.
 pub struct ApiTokens {
     pub provider: Arc<Provider>,
     pub resolve: Resolve,
+    /// With `--oidc-match-email`: staff matched on a verified e-mail at first sign-in.
+    pub first_sign_in: Option<FirstSignIn>,
 }
 
 impl std::fmt::Debug for ApiTokens {
@@ -552,6 +565,78 @@ pub fn resolver(
                 true
             };
             linked_identity(&models, school, &issuer, &account, |_| has_key)
+        })
+    })
+}
+
+/// `--oidc-match-email`: an account with no link yet whose provider vouches for its e-mail
+/// (`email_verified` true) is linked to the one staff member the school registered with
+/// that address, if there is exactly one and they have no account at this provider yet (a
+/// second account never takes over a linked person). The link is an `IdentityLinked` event
+/// like an administrator's, written by the system and visible in the log.
+pub fn email_matcher(
+    services: Arc<crate::context::Services>,
+    school: SchoolId,
+    issuer: String,
+) -> FirstSignIn {
+    Arc::new(move |account: String, claims: Map<String, Value>| {
+        let services = services.clone();
+        let issuer = issuer.clone();
+        Box::pin(async move {
+            let verified = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+                || claims.get("email_verified").and_then(Value::as_str) == Some("true");
+            let email = claims.get("email").and_then(Value::as_str)?;
+            if !verified {
+                return None;
+            }
+            let models = services.snapshot();
+            let reference = models.reference();
+            let [teacher] = reference.teachers_with_email(school, email)[..] else {
+                return None;
+            };
+            let person = teacher.teacher_id;
+            if reference.has_identity_link(school, &issuer, person.0) {
+                return None;
+            }
+            let leads = reference
+                .classes_of(school)
+                .iter()
+                .any(|c| c.head_teacher == Some(person));
+            let role = if leads {
+                Role::HeadTeacher
+            } else {
+                Role::Teacher
+            };
+            let meta = suivi_domain::Metadata {
+                school_id: school,
+                actor: suivi_domain::Actor::System("sign-in-by-verified-email".to_owned()),
+                occurred_at: chrono::Utc::now(),
+                correlation_id: None,
+                causation_id: None,
+            };
+            let command =
+                suivi_domain::Command::LinkIdentity(suivi_domain::events::IdentityLinked {
+                    provider: issuer.clone(),
+                    subject: account.clone(),
+                    role,
+                    person_id: person.0,
+                });
+            match services.gateway.execute(&meta, command).await {
+                Ok(executed) => {
+                    tracing::info!(teacher = %person.0, "an account was linked by its verified e-mail");
+                    services.caught_up(executed.last_position).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "linking an account by its e-mail was refused");
+                    return None;
+                }
+            }
+            Some(Identity {
+                role,
+                subject_id: person.0,
+                school_id: school,
+                within: Within::default(),
+            })
         })
     })
 }

@@ -681,9 +681,13 @@ pub async fn serve_pages(
         answer_cache = limits.answer_cache,
         "request limits"
     );
+    let match_email = config.oidc.as_ref().is_some_and(|o| o.match_email);
     let oidc = provider.map(|provider| {
+        let issuer = provider.issuer().to_owned();
         Arc::new(ApiTokens {
-            resolve: crate::oidc::resolver(services.clone(), school, provider.issuer().to_owned()),
+            resolve: crate::oidc::resolver(services.clone(), school, issuer.clone()),
+            first_sign_in: match_email
+                .then(|| crate::oidc::email_matcher(services.clone(), school, issuer)),
             provider,
         })
     });

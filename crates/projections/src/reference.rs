@@ -76,6 +76,7 @@ pub struct TeacherInfo {
     pub teacher_id: TeacherId,
     pub school_id: SchoolId,
     pub display_name: String,
+    pub email: Option<String>,
 }
 
 /// In `class_id` from `from` (inclusive) until `until` (exclusive) when transferred or ended.
@@ -269,6 +270,26 @@ impl Reference {
         links
     }
 
+    /// The school's staff registered with this e-mail (compared without regard to case).
+    pub fn teachers_with_email(&self, school: SchoolId, email: &str) -> Vec<&TeacherInfo> {
+        self.teachers
+            .values()
+            .filter(|t| {
+                t.school_id == school
+                    && t.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .collect()
+    }
+
+    /// Whether any account at `provider` is linked to `person` in `school`.
+    pub fn has_identity_link(&self, school: SchoolId, provider: &str, person: uuid::Uuid) -> bool {
+        self.identity_links
+            .iter()
+            .any(|((s, p, _), link)| *s == school && p == provider && link.person_id == person)
+    }
+
     pub fn teacher(&self, id: TeacherId) -> Option<&TeacherInfo> {
         self.teachers.get(&id)
     }
@@ -441,6 +462,7 @@ impl Reference {
                         teacher_id: e.teacher_id,
                         school_id,
                         display_name: e.display_name.clone(),
+                        email: e.email.clone(),
                     },
                 );
             }

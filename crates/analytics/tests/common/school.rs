@@ -138,6 +138,7 @@ fn setup(log: &mut TestLog) {
         log.cmd(C::RegisterTeacher(TeacherRegistered {
             teacher_id: id(t),
             display_name: teachers[i].into(),
+            email: None,
         }));
         for c in [CLASS_A, CLASS_B] {
             log.cmd(C::AssignTeaching(TeachingAssigned {

@@ -346,6 +346,7 @@ fn teacher(
         Command::RegisterTeacher(TeacherRegistered {
             teacher_id,
             display_name: display_name.to_owned(),
+            email: None,
         }),
     )?;
     planner.changes.push(format!("new teacher {sts_id}"));

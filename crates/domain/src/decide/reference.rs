@@ -148,7 +148,28 @@ fn teacher(state: &SchoolState, e: &TeacherRegistered) -> Result<(), DomainError
     if state.teachers.contains(&e.teacher_id) {
         return Err(DomainError::exists("teacher", e.teacher_id));
     }
-    not_blank("teacher name", &e.display_name)
+    not_blank("teacher name", &e.display_name)?;
+    match &e.email {
+        Some(email) if !is_email(email) => Err(DomainError::invalid(
+            "email",
+            "must be one address like prenom.nom@ac-academie.fr, with no spaces",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// One address: a local part, `@`, a domain with a dot; no spaces; at most 254 characters.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !text.chars().any(char::is_whitespace)
 }
 
 fn teaching(state: &SchoolState, e: &TeachingAssigned) -> Result<(), DomainError> {

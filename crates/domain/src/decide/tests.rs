@@ -86,6 +86,7 @@ fn school() -> Vec<Event> {
         Event::TeacherRegistered(TeacherRegistered {
             teacher_id: id(PROF),
             display_name: "M. Durand".into(),
+            email: None,
         }),
         Event::PupilRegistered(PupilRegistered {
             pupil_id: id(LEA),
@@ -894,4 +895,32 @@ fn an_account_is_linked_to_a_known_person_once_and_unlinked_once() {
             .get(&("https://ent.example".to_owned(), "prof-1".to_owned())),
         Some(&(Role::Pupil, Uuid::from_u128(TOM)))
     );
+}
+
+#[test]
+fn a_teachers_email_is_one_address_or_none() {
+    let state = given(school());
+    let register = |email: Option<&str>| {
+        crate::decide(
+            &state,
+            Command::RegisterTeacher(TeacherRegistered {
+                teacher_id: id(0x7e57),
+                display_name: "Mme Lefèvre".into(),
+                email: email.map(str::to_owned),
+            }),
+        )
+    };
+    assert!(register(None).is_ok());
+    assert!(register(Some("claire.lefevre@ac-lyon.fr")).is_ok());
+    for bad in [
+        "claire.lefevre",
+        "@ac-lyon.fr",
+        "claire@lyon",
+        "claire@.fr",
+        "claire @ac-lyon.fr",
+        "a@b@ac-lyon.fr",
+    ] {
+        let refused = register(Some(bad)).expect_err(bad);
+        assert!(refused.to_string().contains("email"), "{bad}: {refused}");
+    }
 }

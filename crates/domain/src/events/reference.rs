@@ -62,6 +62,10 @@ pub struct TeacherRegistered {
     pub teacher_id: TeacherId,
     /// Staff are adults acting in their professional role; their display name is not sealed.
     pub display_name: String,
+    /// Their professional e-mail, when the school records it: with `--oidc-match-email`, a
+    /// first sign-in whose provider vouches for this address links the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -319,6 +319,7 @@ pub(super) async fn prepare(gateway: &Gateway, school: SchoolId) -> Result<Stage
                 Command::RegisterTeacher(TeacherRegistered {
                     teacher_id,
                     display_name: "Mme Durand".to_owned(),
+                    email: None,
                 }),
             )
             .await?;

@@ -92,6 +92,7 @@ async fn past_school(app: &App, school: SchoolId) -> Past {
         Command::RegisterTeacher(TeacherRegistered {
             teacher_id: new(),
             display_name: "M. Prof".into(),
+            email: None,
         }),
     ];
     for command in commands {
@@ -138,6 +139,7 @@ async fn past_school(app: &App, school: SchoolId) -> Past {
         Command::RegisterTeacher(TeacherRegistered {
             teacher_id: teacher_b,
             display_name: "Mme Prof".into(),
+            email: None,
         }),
         Command::AssignTeaching(TeachingAssigned {
             teacher_id: teacher_b,

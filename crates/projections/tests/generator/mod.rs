@@ -165,6 +165,7 @@ pub fn setup(nr_counts_as_zero: bool) -> Log {
     log.cmd(C::RegisterTeacher(TeacherRegistered {
         teacher_id: id(PROF),
         display_name: "M. Prof".into(),
+        email: None,
     }));
     for (n, p) in PUPILS.into_iter().enumerate() {
         log.cmd(C::RegisterPupil(PupilRegistered {

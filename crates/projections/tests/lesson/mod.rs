@@ -81,6 +81,7 @@ pub fn school() -> Log {
     log.cmd(C::RegisterTeacher(TeacherRegistered {
         teacher_id: id(PROF),
         display_name: "Mme Curie".into(),
+        email: None,
     }));
     for (n, p) in [P1, P2, P3, P4, LATE_COMER].into_iter().enumerate() {
         log.cmd(C::RegisterPupil(PupilRegistered {

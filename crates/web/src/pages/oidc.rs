@@ -341,7 +341,13 @@ pub async fn back(
             return failed(&headers, status, reason);
         }
     };
-    let Some(identity) = (oidc.resolve)(account.clone()).await else {
+    let mut identity = (oidc.resolve)(account.clone()).await;
+    if identity.is_none() {
+        if let Some(first) = &oidc.first_sign_in {
+            identity = first(account.clone(), claims.clone()).await;
+        }
+    }
+    let Some(identity) = identity else {
         let page = NotLinked {
             chrome: chrome("Compte pas encore relié"),
             subject: account,

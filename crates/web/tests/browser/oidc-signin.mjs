@@ -336,6 +336,18 @@ if (plan.phase === "restarted") {
   // (e) An account nobody linked.
   out.unlinked = await refusedSignIn(users.unlinked, { runAxe: true });
 
+  // (e2) First sign-in matched on a verified e-mail; then an unverified one.
+  {
+    const ctx = await context();
+    const { result } = await signIn(ctx, users.byEmail);
+    const unlink = await graphql(base, plan.admin,
+      "mutation($i: UnlinkIdentityInput!) { unlinkIdentity(input: $i) { eventTypes } }",
+      { i: { provider: op, subject: users.byEmail } });
+    out.byEmail = { signIn: result, unlink };
+    await ctx.close();
+  }
+  out.unverified = await refusedSignIn(users.unverified);
+
   lap("refusedAndUnlinked");
   // (f) Unlinked while signed in.
   {

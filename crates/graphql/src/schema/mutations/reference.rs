@@ -69,6 +69,9 @@ pub struct OpenClassInput {
 pub struct RegisterTeacherInput {
     pub id: Option<ID>,
     pub display_name: String,
+    /// Their professional e-mail (optional): with `--oidc-match-email`, the first sign-in
+    /// whose provider vouches for this address links their account.
+    pub email: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -295,6 +298,7 @@ impl ReferenceMutations {
         let event = TeacherRegistered {
             teacher_id,
             display_name: input.display_name,
+            email: input.email,
         };
         run(ctx, None, Command::RegisterTeacher(event), None, vec![])
             .await
