@@ -15,7 +15,8 @@
 //!   An account nobody linked gets 403 and its identifier, and nothing else;
 //! - with `--oidc-match-email`, a first sign-in whose provider vouches for the e-mail the
 //!   school registered for a teacher links that account (the unlink that follows finds
-//!   it); an unverified e-mail links nothing (403);
+//!   it), but never again once an administrator unlinked it; an unverified e-mail links
+//!   nothing (403);
 //! - unlinking an account ends its session at once; after the provider rotates its key, a
 //!   sign-in still works; signing out ends the session here and at the provider;
 //! - the provider's access tokens open the API as the linked person (the same answer as
@@ -765,6 +766,13 @@ fn people_sign_in_with_the_schools_openid_provider() {
         by_email["unlink"]["body"]["data"]["unlinkIdentity"]["eventTypes"],
         json!(["IdentityUnlinked"]),
         "the sign-in linked the account: {by_email}"
+    );
+    refused(
+        &seen["byEmailAgain"],
+        403,
+        "Compte pas encore relié",
+        &all_names,
+        "an account the administrator unlinked, signing in again with its e-mail",
     );
     refused(
         &seen["unverified"],

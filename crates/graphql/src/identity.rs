@@ -183,13 +183,24 @@ pub enum IdentityRejection {
     Token(#[from] TokenError),
     #[error("the token is for school {0}, not the one this server serves")]
     OtherSchool(SchoolId),
-    #[error("the identity provider's token is refused: {0}")]
+    #[error("the identity provider's token is refused: {}", provider_reason(.0))]
     Provider(#[from] crate::oidc::OidcError),
     #[error(
         "the identity provider's account is not linked to anyone in this school: an \
          administrator links it (linkIdentity, or `suivi link`)"
     )]
     NotLinked,
+}
+
+/// What a refused provider token's 401 says: the token's fault in full, the provider's
+/// outage without its URLs or the HTTP client's details (those go to the log).
+fn provider_reason(error: &crate::oidc::OidcError) -> String {
+    if crate::oidc::Provider::is_outage(error) {
+        tracing::warn!(%error, "a provider token could not be checked");
+        "the identity provider could not be reached to check it; try again later".to_owned()
+    } else {
+        error.to_string()
+    }
 }
 
 impl IdentityRejection {

@@ -102,7 +102,6 @@ pub struct Tokens {
 
 struct Keys {
     set: JwkSet,
-    fetched: Instant,
 }
 
 /// The provider, as this server knows it.
@@ -113,6 +112,10 @@ pub struct Provider {
     keys: RwLock<Option<Arc<Keys>>>,
     /// Held while the JWKS is fetched again: one fetch at a time.
     refetch: tokio::sync::Mutex<()>,
+    /// When the JWKS was last asked for, whatever came of it.
+    last_fetch: std::sync::Mutex<Option<Instant>>,
+    /// When discovery last failed: not tried again for `REFETCH_SPACING`.
+    discovery_failed: std::sync::Mutex<Option<Instant>>,
 }
 
 /// The least time between two JWKS fetches.
@@ -139,6 +142,10 @@ fn is_loopback(url: &str) -> bool {
         .split(['/', '?', '#'])
         .next()
         .unwrap_or("");
+    // No user info: `http://localhost:1@elsewhere` is elsewhere.
+    if host.contains('@') {
+        return false;
+    }
     let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
     matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
@@ -170,6 +177,8 @@ impl Provider {
             discovery: RwLock::new(None),
             keys: RwLock::new(None),
             refetch: tokio::sync::Mutex::new(()),
+            last_fetch: std::sync::Mutex::new(None),
+            discovery_failed: std::sync::Mutex::new(None),
         })
     }
 
@@ -216,17 +225,40 @@ impl Provider {
         {
             return Ok(known);
         }
+        let recently = self
+            .discovery_failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|at| at.elapsed() < REFETCH_SPACING);
+        if recently {
+            return Err(OidcError::Unreachable(
+                "its discovery failed a moment ago".to_owned(),
+            ));
+        }
         let url = format!(
             "{}/.well-known/openid-configuration",
             self.config.issuer.trim_end_matches('/')
         );
-        let found: Discovery = self.get_json(&url).await?;
-        if found.issuer != self.config.issuer {
-            return Err(OidcError::BadAnswer(format!(
-                "the discovery document names the issuer {:?}, not {:?}",
-                found.issuer, self.config.issuer
-            )));
-        }
+        let fetched = self.get_json::<Discovery>(&url).await.and_then(|found| {
+            if found.issuer == self.config.issuer {
+                Ok(found)
+            } else {
+                Err(OidcError::BadAnswer(format!(
+                    "the discovery document names the issuer {:?}, not {:?}",
+                    found.issuer, self.config.issuer
+                )))
+            }
+        });
+        let found = match fetched {
+            Ok(found) => found,
+            Err(error) => {
+                *self
+                    .discovery_failed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                return Err(error);
+            }
+        };
         let found = Arc::new(found);
         *self.discovery.write().unwrap_or_else(|e| e.into_inner()) = Some(found.clone());
         Ok(found)
@@ -333,34 +365,33 @@ impl Provider {
         DecodingKey::from_jwk(jwk).ok()
     }
 
-    /// The key a token names: from the JWKS we hold, else from a fresh fetch of it.
+    /// The key a token names: from the JWKS we hold, else from a fresh fetch of it. One
+    /// fetch at a time, and none sooner than `REFETCH_SPACING` after the last attempt
+    /// (failed or not): a request that waited while another fetched, or comes too soon,
+    /// uses what that fetch brought and is refused if the key is still not there. So a
+    /// flood of made-up key ids costs the provider at most one request a second, and
+    /// never queues behind itself.
     async fn key(&self, kid: Option<&str>) -> Result<DecodingKey, OidcError> {
         if let Some(key) = self.kept_key(kid) {
             return Ok(key);
         }
+        let asked = Instant::now();
         let _one_at_a_time = self.refetch.lock().await;
-        // Someone else may have fetched it while we waited.
-        let fetched = self
-            .keys
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|k| k.fetched);
         if let Some(key) = self.kept_key(kid) {
             return Ok(key);
         }
-        if let Some(last) = fetched {
-            let since = last.elapsed();
-            if since < REFETCH_SPACING {
-                tokio::time::sleep(REFETCH_SPACING - since).await;
+        {
+            let mut last = self.last_fetch.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(at) = *last {
+                if at >= asked || at.elapsed() < REFETCH_SPACING {
+                    return Err(OidcError::UnknownKey);
+                }
             }
+            *last = Some(Instant::now());
         }
         let discovery = self.discovery().await?;
         let set: JwkSet = self.get_json(&discovery.jwks_uri).await?;
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Keys {
-            set,
-            fetched: Instant::now(),
-        }));
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Keys { set }));
         self.kept_key(kid).ok_or(OidcError::UnknownKey)
     }
 
@@ -397,7 +428,7 @@ impl Provider {
                     ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
                         OidcError::Malformed
                     }
-                    other => OidcError::Claims(format!("{other:?}")),
+                    _ => OidcError::Claims("not accepted".to_owned()),
                 }
             })
     }
@@ -434,6 +465,12 @@ impl Provider {
             return Err(OidcError::NotAnAccessToken);
         }
         Ok(claims)
+    }
+
+    /// Whether an error is the provider's side (down, unusable answer) rather than the
+    /// token's: the API then says so without the details, which go to the log.
+    pub fn is_outage(error: &OidcError) -> bool {
+        matches!(error, OidcError::Unreachable(_) | OidcError::BadAnswer(_))
     }
 
     /// The account a token's claims name.
@@ -571,8 +608,9 @@ pub fn resolver(
 
 /// `--oidc-match-email`: an account with no link yet whose provider vouches for its e-mail
 /// (`email_verified` true) is linked to the one staff member the school registered with
-/// that address, if there is exactly one and they have no account at this provider yet (a
-/// second account never takes over a linked person). The link is an `IdentityLinked` event
+/// that address, if there is exactly one, they have no account at this provider yet (a
+/// second account never takes over a linked person) and no administrator ever unlinked
+/// them or this account there. The link is an `IdentityLinked` event
 /// like an administrator's, written by the system and visible in the log.
 pub fn email_matcher(
     services: Arc<crate::context::Services>,
@@ -595,7 +633,12 @@ pub fn email_matcher(
                 return None;
             };
             let person = teacher.teacher_id;
-            if reference.has_identity_link(school, &issuer, person.0) {
+            // A person who has an account here already, or whom an administrator
+            // unlinked (this account or another of theirs), is linked by an administrator
+            // only: an unlink is never undone by the next sign-in.
+            if reference.has_identity_link(school, &issuer, person.0)
+                || reference.was_unlinked(school, &issuer, &account, person.0)
+            {
                 return None;
             }
             let leads = reference
@@ -692,6 +735,7 @@ mod tests {
             .expect("refused");
         assert!(refused.contains("https://"), "{refused}");
         assert!(Provider::new(config("http://127.0.0.1.evil.fr")).is_err());
+        assert!(Provider::new(config("http://localhost:1@evil.example")).is_err());
         let mut no_secret = config("https://ent.example.fr");
         no_secret.client_secret.clear();
         assert!(Provider::new(no_secret).is_err());

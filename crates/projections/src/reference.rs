@@ -147,6 +147,11 @@ pub struct Reference {
     /// (school, provider, subject) → who that account is in that school: a région's
     /// provider serves several schools, and one person may be linked in each.
     identity_links: Map<(SchoolId, String, String), IdentityLink>,
+    /// (school, provider, account) and (school, provider, person) an administrator
+    /// unlinked: never linked again by e-mail (`--oidc-match-email`), only by an
+    /// administrator.
+    unlinked_accounts: Map<(SchoolId, String, String), ()>,
+    unlinked_people: Map<(SchoolId, String, uuid::Uuid), ()>,
 }
 
 /// Who an identity provider's account is in suivi (`IdentityLinked`).
@@ -179,6 +184,8 @@ impl Default for Reference {
             guardians: Map::default(),
             frameworks: [(SOCLE_COMMUN_ID, socle)].into_iter().collect(),
             identity_links: Map::default(),
+            unlinked_accounts: Map::default(),
+            unlinked_people: Map::default(),
         }
     }
 }
@@ -281,6 +288,22 @@ impl Reference {
                         .is_some_and(|e| e.eq_ignore_ascii_case(email))
             })
             .collect()
+    }
+
+    /// Whether an administrator ever unlinked this account, or an account of `person`, at
+    /// `provider` in `school`.
+    pub fn was_unlinked(
+        &self,
+        school: SchoolId,
+        provider: &str,
+        subject: &str,
+        person: uuid::Uuid,
+    ) -> bool {
+        self.unlinked_accounts
+            .contains_key(&(school, provider.to_owned(), subject.to_owned()))
+            || self
+                .unlinked_people
+                .contains_key(&(school, provider.to_owned(), person))
     }
 
     /// Whether any account at `provider` is linked to `person` in `school`.
@@ -538,8 +561,12 @@ impl Reference {
                 );
             }
             E::IdentityUnlinked(e) => {
-                self.identity_links
-                    .remove(&(school_id, e.provider.clone(), e.subject.clone()));
+                let key = (school_id, e.provider.clone(), e.subject.clone());
+                if let Some(link) = self.identity_links.remove(&key) {
+                    self.unlinked_people
+                        .insert((school_id, e.provider.clone(), link.person_id), ());
+                }
+                self.unlinked_accounts.insert(key, ());
             }
             E::FrameworkDefined(e) => {
                 self.frameworks.insert(

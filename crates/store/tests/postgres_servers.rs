@@ -151,7 +151,7 @@ async fn a_schema_newer_than_this_binary_is_refused() {
         .unwrap()
         .to_string();
     assert!(
-        err.contains("version 99, newer than this suivi knows (up to 2)"),
+        err.contains("version 99, newer than this suivi knows (up to 3)"),
         "{err}"
     );
     let err = PostgresStore::migrate(&url).await.unwrap_err().to_string();

@@ -43,8 +43,8 @@ pub const SIGN_IN_COOKIE: &str = "suivi_connexion";
 pub const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 3600);
 /// Activity is recorded at most this often per session.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
-/// Ended sessions are swept at most this often (at a sign-in).
-const SWEEP_EVERY: chrono::Duration = chrono::Duration::minutes(10);
+/// Ended sessions and sign-ins are swept at most this often (at a sign-in, or one starting).
+const SWEEP_EVERY: chrono::Duration = chrono::Duration::minutes(1);
 
 /// The provider account a session was opened through (OpenID Connect).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,14 +234,26 @@ impl Sessions {
                 ends_at: expires.map_or(ends_at, |e| e.min(ends_at)),
             })
             .await?;
-        let last = self.last_sweep.load(Ordering::Relaxed);
-        if now.timestamp() - last >= SWEEP_EVERY.num_seconds() {
-            self.last_sweep.store(now.timestamp(), Ordering::Relaxed);
-            if let Err(error) = self.table.sweep(now - to_chrono(self.idle), now).await {
-                tracing::warn!(%error, "sweeping ended sessions failed");
-            }
-        }
+        self.sweep_if_due(now).await;
         Ok(self.sign("session", &id))
+    }
+
+    /// Deletes ended sessions and sign-ins under way that ended, at most once a minute: the
+    /// table stays the size of what is alive, even when sign-ins are started and never
+    /// finished.
+    pub async fn sweep_if_due(&self, now: DateTime<Utc>) {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.timestamp() - last < SWEEP_EVERY.num_seconds()
+            || self
+                .last_sweep
+                .compare_exchange(last, now.timestamp(), Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        if let Err(error) = self.table.sweep(now - to_chrono(self.idle), now).await {
+            tracing::warn!(%error, "sweeping ended sessions failed");
+        }
     }
 
     /// The session a cookie names, if it is alive; a request through it counts as activity.

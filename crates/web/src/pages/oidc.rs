@@ -205,6 +205,7 @@ pub async fn start(State(pages): State<Arc<Pages>>, headers: HeaderMap) -> Respo
         verifier,
         redirect_uri,
     };
+    pages.sessions.sweep_if_due(Utc::now()).await;
     let kept = match serde_json::to_string(&flow) {
         Ok(data) => {
             pages

@@ -195,7 +195,23 @@ pub async fn with_token(
     match pages.app.identities.identify_bearer(Some(&bearer)).await {
         Ok((identity, until)) => {
             let expires = (until < DateTime::<Utc>::MAX_UTC).then_some(until);
-            open_session(&pages, &headers, identity, None, expires).await
+            // The provider's own access token: the session lasts while its link does, as a
+            // sign-in through the provider's pages would.
+            let token = bearer.trim_start_matches("Bearer ");
+            let link = match &pages.oidc {
+                Some(oidc) if oidc.provider.claims_to_be_ours(token) => oidc
+                    .provider
+                    .verify_access_token(token)
+                    .await
+                    .ok()
+                    .and_then(|claims| oidc.provider.account(&claims).ok())
+                    .map(|subject| Link {
+                        provider: oidc.provider.issuer().to_owned(),
+                        subject,
+                    }),
+                _ => None,
+            };
+            open_session(&pages, &headers, identity, link, expires).await
         }
         Err(error) => sign_in_page(
             &pages,

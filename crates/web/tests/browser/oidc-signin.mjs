@@ -346,6 +346,8 @@ if (plan.phase === "restarted") {
     out.byEmail = { signIn: result, unlink };
     await ctx.close();
   }
+  // Unlinked by the administrator: the same e-mail does not link it again.
+  out.byEmailAgain = await refusedSignIn(users.byEmail);
   out.unverified = await refusedSignIn(users.unverified);
 
   lap("refusedAndUnlinked");
