@@ -26,7 +26,6 @@ mod bench_http;
 use bench_http::{cpu_seconds, graphql, http, percentile, set_cookie, suivi_bin};
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -236,26 +235,11 @@ fn sign_in_oidc(addr: &str, login: &str) -> (String, Duration) {
     (session, started.elapsed())
 }
 
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
 /// An access token from the provider for `login`, obtained as an ENT's back end would
 /// (the `api-client` client, its own redirect URI, PKCE).
 fn access_token(issuer: &str, login: &str) -> String {
     let verifier = format!("{login}-verifier-of-enough-length-for-pkce-0123456789");
-    let challenge = base64url(&Sha256::digest(verifier.as_bytes()));
+    let challenge = suivi_web::pkce_challenge(&verifier);
     let redirect = "http://127.0.0.1:9/retour";
     let authorize = format!(
         "{issuer}/auth?response_type=code&client_id=api-client&redirect_uri={}&scope=openid&state=s&nonce=n&code_challenge={challenge}&code_challenge_method=S256",

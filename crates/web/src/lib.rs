@@ -32,6 +32,7 @@ use suivi_graphql::demo::tokens::DemoUser;
 use suivi_graphql::oidc::ApiTokens;
 use suivi_graphql::AppState;
 
+pub use pages::oidc::challenge as pkce_challenge;
 pub use pages::visits::Visits;
 
 /// The default idle time after which a session ends.

@@ -132,7 +132,8 @@ pub struct Sessions {
     last_sweep: AtomicI64,
 }
 
-fn random_hex() -> String {
+/// 32 random bytes in hex: session ids, CSRF tokens, OpenID `state`, `nonce`, PKCE verifiers.
+pub(crate) fn random_hex() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     hex(&bytes)
@@ -149,7 +150,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn digest(id: &str) -> String {
+/// The SHA-256 (hex) under which the store keeps a session or a sign-in under way.
+pub(crate) fn digest(id: &str) -> String {
     hex(&Sha256::digest(id.as_bytes()))
 }
 

@@ -15,7 +15,7 @@
 //! no data; an account with no link gets a page saying so and whom to ask.
 
 use super::{respond, signin, Chrome};
-use crate::session::{self, set_cookie, Link};
+use crate::session::{self, digest, random_hex, set_cookie, Link};
 use crate::Pages;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -61,19 +61,6 @@ struct Flow {
     nonce: String,
     verifier: String,
     redirect_uri: String,
-}
-
-fn random_hex() -> String {
-    let mut bytes = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Base64url without padding (RFC 7636's `BASE64URL-ENCODE`).

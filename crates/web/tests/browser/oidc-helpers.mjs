@@ -12,6 +12,20 @@ const HARNESS = fileURLToPath(new URL("./oidc-provider.mjs", import.meta.url));
 // Starts the provider with `config` (the CONFIG.json object, see OIDC.md) and resolves once
 // it has printed its ready line. The child is killed when this process exits, so a failing
 // test leaves no provider behind.
+// The provider's test controls at `issuer` (JSON in and out): a function (method, path, body).
+export function controlOf(issuer) {
+  return async (method, path, body) => {
+    const r = await fetch(issuer + path, {
+      method,
+      headers: body ? { "content-type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const answer = await r.json();
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+}
+
 export async function startProvider(config, { readyTimeoutMs = 20000 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "oidc-provider-"));
   const file = join(dir, "config.json");
@@ -53,16 +67,7 @@ export async function startProvider(config, { readyTimeoutMs = 20000 } = {}) {
     throw new Error(`bad ready line: ${readyLine}`);
   }
   const { issuer, port } = ready;
-  const control = async (method, path, body) => {
-    const r = await fetch(issuer + path, {
-      method,
-      headers: body ? { "content-type": "application/json" } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const answer = await r.json();
-    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(answer)}`);
-    return answer;
-  };
+  const control = controlOf(issuer);
 
   return {
     issuer,

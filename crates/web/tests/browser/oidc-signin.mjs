@@ -18,7 +18,7 @@ import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createHash, randomBytes } from "node:crypto";
-import { loginInBrowser } from "./oidc-helpers.mjs";
+import { controlOf, loginInBrowser } from "./oidc-helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -36,16 +36,7 @@ const browser = await chromium.launch({
 const context = (options = {}) => browser.newContext({ viewport: { width: 1280, height: 720 }, locale: "fr-FR", ...options });
 
 // The provider's test controls (JSON in and out).
-async function control(method, path, body) {
-  const r = await fetch(op + path, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const answer = await r.json();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
+const control = controlOf(op);
 
 async function axe(page) {
   await page.evaluate(AXE);
