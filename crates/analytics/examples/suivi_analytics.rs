@@ -1,10 +1,10 @@
 //! The analytics commands exactly as `suivi` runs them with `--features analytics`
-//! (the same `analytics_cmd` module), without building the whole CLI: for benchmarks and
+//! (the same `commands::analytics` module), without building the whole CLI: for benchmarks and
 //! for trying the commands while polars is built in its own target directory.
 //!
 //! cargo run --release -p suivi-analytics --example suivi_analytics -- check --store sqlite:school.db
 
-#[path = "../../cli/src/analytics_cmd.rs"]
+#[path = "../../cli/src/commands/analytics.rs"]
 mod analytics_cmd;
 
 use clap::{Parser, Subcommand};
