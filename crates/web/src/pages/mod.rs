@@ -7,6 +7,7 @@ pub mod family;
 pub mod home;
 pub mod live;
 pub mod oidc;
+pub mod pupil_file;
 pub mod sheet;
 pub mod signin;
 pub mod visits;
